@@ -1,0 +1,44 @@
+# Everything a developer or CI runs. `make test` bootstraps its own virtualenv from pinned
+# requirements on a fresh machine, then lints, type-checks and runs the whole suite.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: test lint typecheck pytest venv lock clean emulator
+
+test: lint typecheck pytest
+
+venv: $(STAMP)
+
+$(STAMP): requirements-dev.txt layers/tpns/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Re-pin requirements-dev.txt from requirements-dev.in (needs the package registry).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet -r requirements-dev.in
+	( echo '# Pinned by `make lock` from requirements-dev.in; install with `make venv`.'; \
+	  .lock-venv/bin/pip freeze --exclude-editable ) > requirements-dev.txt
+	rm -rf .lock-venv
+
+# A TPNS emulator on 127.0.0.1:8080 with a demo app, for trying the client by hand.
+emulator: $(STAMP)
+	$(BIN)/python -m tpns_emulator --port 8080 --app 1500001048:demo-secret-key
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .aws-sam

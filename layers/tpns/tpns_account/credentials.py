@@ -1,0 +1,224 @@
+"""TPNS app credentials: static, or from AWS Secrets Manager through Powertools parameters.
+
+Powertools (and with it boto3) is imported only when a secret is first fetched, so importing
+this package stays cheap for code that never touches Secrets Manager.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from tpns_account.errors import CredentialsError, SecretFormatError, UnknownAppError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_APP = "default"
+DEFAULT_MAX_AGE_S = 300
+MIN_REFRESH_INTERVAL_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class AppCredentials:
+    """One TPNS app's AccessID and SecretKey; the key never shows in repr or str."""
+
+    access_id: str
+    secret_key: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"AppCredentials(access_id={self.access_id!r}, secret_key='***')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, slots=True)
+class AppSet:
+    """Every app of one secret, and which one serves requests that name none."""
+
+    apps: Mapping[str, AppCredentials]
+    default_app: str
+
+    def get(self, app: str | None) -> AppCredentials:
+        name = app or self.default_app
+        found = self.apps.get(name)
+        if found is None:
+            raise UnknownAppError(name, list(self.apps))
+        return found
+
+
+class CredentialsProvider(Protocol):
+    """Anything that hands out app credentials and can be told they went stale."""
+
+    def get(self, app: str | None = None) -> AppCredentials: ...
+
+    def app_names(self) -> list[str]: ...
+
+    def refresh(self) -> None: ...
+
+
+class StaticCredentials:
+    """Credentials known up front (a script, a test, a local tool)."""
+
+    def __init__(
+        self,
+        credentials: AppCredentials | Mapping[str, AppCredentials],
+        default_app: str | None = None,
+    ) -> None:
+        if isinstance(credentials, AppCredentials):
+            self._apps = AppSet({DEFAULT_APP: credentials}, DEFAULT_APP)
+        else:
+            apps = dict(credentials)
+            default = default_app or (next(iter(apps)) if len(apps) == 1 else DEFAULT_APP)
+            if default not in apps:
+                raise UnknownAppError(default, list(apps))
+            self._apps = AppSet(apps, default)
+
+    def get(self, app: str | None = None) -> AppCredentials:
+        return self._apps.get(app)
+
+    def app_names(self) -> list[str]:
+        return sorted(self._apps.apps)
+
+    def refresh(self) -> None:
+        """Nothing to refresh: static credentials cannot rotate."""
+
+
+def parse_secret(raw: str | bytes | Mapping[str, Any]) -> AppSet:
+    """Read either documented secret shape; errors never quote the secret's content."""
+    data: Any = raw
+    if isinstance(raw, str | bytes):
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise SecretFormatError("the TPNS secret is not valid JSON") from None
+    if not isinstance(data, Mapping):
+        raise SecretFormatError("the TPNS secret must be a JSON object")
+    if "apps" in data:
+        apps_raw = data["apps"]
+        if not isinstance(apps_raw, Mapping) or not apps_raw:
+            raise SecretFormatError("the TPNS secret's 'apps' must be a non-empty object")
+        apps = {str(name): _app(value, f"apps.{name}") for name, value in apps_raw.items()}
+        default = data.get("default_app")
+        if default is None:
+            if len(apps) != 1:
+                raise SecretFormatError(
+                    "the TPNS secret holds several apps and must name 'default_app'"
+                )
+            default = next(iter(apps))
+        if not isinstance(default, str) or default not in apps:
+            raise SecretFormatError(
+                f"the TPNS secret's default_app must be one of: {', '.join(sorted(apps))}"
+            )
+        return AppSet(apps, default)
+    return AppSet({DEFAULT_APP: _app(data, "secret")}, DEFAULT_APP)
+
+
+def _app(value: object, where: str) -> AppCredentials:
+    if not isinstance(value, Mapping):
+        raise SecretFormatError(f"the TPNS secret's {where} must be an object")
+    access_id = value.get("access_id")
+    secret_key = value.get("secret_key")
+    if isinstance(access_id, int) and not isinstance(access_id, bool):
+        access_id = str(access_id)
+    if not isinstance(access_id, str) or not access_id.strip():
+        raise SecretFormatError(f"the TPNS secret's {where}.access_id must be a non-empty string")
+    if not isinstance(secret_key, str) or not secret_key:
+        raise SecretFormatError(f"the TPNS secret's {where}.secret_key must be a non-empty string")
+    return AppCredentials(access_id.strip(), secret_key)
+
+
+class SecretsManagerCredentials:
+    """Credentials from one Secrets Manager secret, cached for ``max_age`` seconds.
+
+    ``refresh()`` forces the next ``get()`` to fetch again; the client calls it once when TPNS
+    answers an auth failure, so a rotated key is picked up without a redeploy.
+    """
+
+    def __init__(
+        self,
+        secret_id: str,
+        *,
+        max_age: int = DEFAULT_MAX_AGE_S,
+        boto3_client: SecretsManagerClient | None = None,
+        provider: SecretsProvider | None = None,
+    ) -> None:
+        if not secret_id:
+            raise CredentialsError("a secret id (TPNS_SECRET_ID) is required")
+        self.secret_id = secret_id
+        self.max_age = max_age
+        self._boto3_client = boto3_client
+        self._provider = provider
+        self._lock = threading.Lock()
+        self._force_next = False
+        self._last_forced = 0.0
+        self._parsed: tuple[object, AppSet] | None = None
+
+    def get(self, app: str | None = None) -> AppCredentials:
+        return self._app_set().get(app)
+
+    def app_names(self) -> list[str]:
+        return sorted(self._app_set().apps)
+
+    def refresh(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._last_forced < MIN_REFRESH_INTERVAL_S:
+                return
+            self._last_forced = now
+            self._force_next = True
+        logger.info("TPNS credentials marked stale; next use re-reads the secret")
+
+    def _app_set(self) -> AppSet:
+        with self._lock:
+            force, self._force_next = self._force_next, False
+        raw = self._fetch(force)
+        parsed = self._parsed
+        if parsed is not None and parsed[0] is raw:
+            return parsed[1]
+        app_set = parse_secret(raw)
+        self._parsed = (raw, app_set)
+        return app_set
+
+    def _fetch(self, force: bool) -> str | bytes:
+        provider = self._provider or self._make_provider()
+        try:
+            value = provider.get(self.secret_id, max_age=self.max_age, force_fetch=force)
+        except Exception as exc:
+            # Name the secret and the AWS error code only; botocore messages can be long but
+            # never carry the value, and the value is what must not leak.
+            reason = _aws_error_code(exc)
+            raise CredentialsError(
+                f"could not read TPNS secret {self.secret_id!r}: {reason}"
+            ) from None
+        if not isinstance(value, str | bytes):
+            raise SecretFormatError(f"TPNS secret {self.secret_id!r} has no string value")
+        return value
+
+    def _make_provider(self) -> SecretsProvider:
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        with self._lock:
+            if self._provider is None:
+                self._provider = SecretsProvider(boto3_client=self._boto3_client)
+            return self._provider
+
+
+def _aws_error_code(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, Mapping):
+        error = response.get("Error")
+        if isinstance(error, Mapping) and error.get("Code"):
+            return str(error["Code"])
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None and cause is not exc:
+        return _aws_error_code(cause)
+    return type(exc).__name__

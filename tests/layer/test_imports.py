@@ -1,0 +1,25 @@
+"""Importing the layer stays cheap: boto3 and Powertools load only when a secret is read."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+LAYER = Path(__file__).resolve().parents[2] / "layers" / "tpns"
+
+
+def test_importing_the_package_does_not_import_boto3_or_powertools() -> None:
+    code = (
+        "import sys, tpns_account\n"
+        "heavy = ('boto3', 'botocore', 'aws_lambda_powertools', 'pydantic')\n"
+        "print(','.join(sorted(m for m in heavy if m in sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(LAYER)},
+    )
+    assert out.stdout.strip() == ""
