@@ -136,6 +136,23 @@ def _app(value: object, where: str) -> AppCredentials:
     return AppCredentials(access_id.strip(), secret_key)
 
 
+class _SecretBodyFilter(logging.Filter):
+    """Drop botocore's DEBUG dump of a GetSecretValue response: it holds the SecretKey."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return "SecretString" not in message and "SecretBinary" not in message
+
+
+_SECRET_BODY_FILTER = _SecretBodyFilter()
+
+
+def _guard_botocore_logs() -> None:
+    # botocore.parsers logs whole response bodies at DEBUG; a process logging at DEBUG would
+    # otherwise write the secret value. Adding the same filter twice is a no-op.
+    logging.getLogger("botocore.parsers").addFilter(_SECRET_BODY_FILTER)
+
+
 class SecretsManagerCredentials:
     """Credentials from one Secrets Manager secret, cached for ``max_age`` seconds.
 
@@ -153,6 +170,7 @@ class SecretsManagerCredentials:
     ) -> None:
         if not secret_id:
             raise CredentialsError("a secret id (TPNS_SECRET_ID) is required")
+        _guard_botocore_logs()
         self.secret_id = secret_id
         self.max_age = max_age
         self._boto3_client = boto3_client

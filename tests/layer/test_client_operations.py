@@ -1,0 +1,185 @@
+"""Every operator type and both query types, checked against the emulator's resulting state."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tpns_account import Account, BatchOperation, Query, TokenAccounts, TpnsClient
+
+from tests.conftest import ACCESS_ID
+from tpns_emulator import TpnsEmulator
+
+SEEDS = Path(__file__).resolve().parents[2] / "events" / "tpns" / "seed-requests.json"
+
+
+def bind(client: TpnsClient, token: str, *accounts: Account) -> None:
+    client.bind([TokenAccounts(token, accounts)])
+
+
+def test_override_binds_exactly_the_given_accounts(
+    client: TpnsClient, emulator: TpnsEmulator
+) -> None:
+    # GIVEN token t1 bound to an old account
+    bind(client, "t1", Account("old-account"))
+    # WHEN it is bound (operator_type 2) to two accounts of different types
+    result = bind_result = client.bind(
+        [TokenAccounts("t1", (Account("926@126.com", 1005), Account("+8613711112222", 1002)))]
+    )
+    # THEN the old binding is gone and both new ones are there
+    assert bind_result.ok
+    assert result.items[0].status == "accepted"
+    assert emulator.bindings(ACCESS_ID) == {"t1": [("926@126.com", 1005), ("+8613711112222", 1002)]}
+
+
+def test_vendor_sample_keeps_one_account_per_type_and_warns(
+    client: TpnsClient, emulator: TpnsEmulator
+) -> None:
+    # GIVEN the vendor's own sample request (two type-0 accounts per token)
+    sample = json.loads(SEEDS.read_text())["batchoperate"]["2"]
+    # WHEN sent
+    result = client.batch_operate(BatchOperation.from_dict(sample))
+    # THEN TPNS keeps the later account of each token, and the answer said so beforehand
+    assert emulator.bindings(ACCESS_ID) == {
+        "token1": [("1527000000", 0)],
+        "token2": [("1527000001", 0)],
+    }
+    assert len(result.warnings) == 2
+    assert "TPNS keeps only 1527000000" in result.warnings[0]
+
+
+def test_operator_type_1_behaves_as_override(client: TpnsClient, emulator: TpnsEmulator) -> None:
+    bind(client, "t1", Account("first-account", 1))
+    sample = {
+        "operator_type": 1,
+        "token_accounts": [{"token": "t1", "account_list": [{"account": "second"}]}],
+    }
+    client.batch_operate(BatchOperation.from_dict(sample))
+    assert emulator.bindings(ACCESS_ID) == {"t1": [("second", 0)]}
+
+
+def test_unbind_listed_accounts_leaves_the_others(
+    client: TpnsClient, emulator: TpnsEmulator
+) -> None:
+    bind(client, "t1", Account("keep-me", 1), Account("drop-me", 2))
+    result = client.unbind([TokenAccounts("t1", (Account("drop-me", 2),))])
+    assert result.ok
+    assert emulator.bindings(ACCESS_ID) == {"t1": [("keep-me", 1)]}
+
+
+def test_unbind_tokens_removes_all_their_accounts(
+    client: TpnsClient, emulator: TpnsEmulator
+) -> None:
+    bind(client, "t1", Account("aa", 1), Account("bb", 2))
+    bind(client, "t2", Account("aa", 1))
+    client.unbind_tokens(["t1"])
+    assert emulator.bindings(ACCESS_ID) == {"t2": [("aa", 1)]}
+
+
+def test_unbind_accounts_removes_them_from_every_token(
+    client: TpnsClient, emulator: TpnsEmulator
+) -> None:
+    bind(client, "t1", Account("aa", 1), Account("bb", 2))
+    bind(client, "t2", Account("aa", 1))
+    result = client.unbind_accounts([Account("aa", 1)])
+    assert [item.to_dict() for item in result.items] == [
+        {"index": 0, "account": "aa", "account_type": 1, "status": "accepted", "code": 0}
+    ]
+    assert emulator.bindings(ACCESS_ID) == {"t1": [("bb", 2)]}
+
+
+def test_query_tokens_of_accounts(client: TpnsClient, emulator: TpnsEmulator) -> None:
+    bind(client, "t1", Account("aa", 1))
+    bind(client, "t2", Account("aa", 1))
+    result = client.tokens_of([Account("aa", 1), Account("nobody")])
+    assert [(i.status, i.tokens) for i in result.items] == [
+        ("found", ("t1", "t2")),
+        ("not_found", ()),
+    ]
+    assert result.account_tokens == [
+        {"account": "aa", "account_type": 1, "token_list": ["t1", "t2"]},
+        {"account": "nobody", "account_type": 0, "token_list": []},
+    ]
+
+
+def test_query_accounts_of_tokens(client: TpnsClient, emulator: TpnsEmulator) -> None:
+    bind(client, "t1", Account("aa", 1), Account("bb"))
+    result = client.accounts_of(["t1", "unknown-token"])
+    assert result.items[0].accounts == (Account("aa", 1), Account("bb", 0))
+    assert result.items[1].status == "not_found"
+    assert result.items[1].code == 10110008
+    assert result.token_accounts[0] == {
+        "token": "t1",
+        "account_list": [
+            {"account": "aa", "account_type": 1},
+            {"account": "bb", "account_type": 0},
+        ],
+    }
+
+
+def test_seed_query_samples_round_trip(client: TpnsClient, emulator: TpnsEmulator) -> None:
+    seeds = json.loads(SEEDS.read_text())
+    bind(client, "token1", Account("account1"))
+    by_account = client.query(Query.from_dict(seeds["query"]["1"]))
+    by_token = client.query(Query.from_dict(seeds["query"]["2"]))
+    assert by_account.items[0].tokens == ("token1",)
+    assert by_token.items[0].accounts == (Account("account1"),)
+
+
+def test_45_tokens_are_sent_as_20_20_5_and_merged_in_input_order(
+    client: TpnsClient, emulator: TpnsEmulator
+) -> None:
+    # GIVEN 45 tokens, a few of which TPNS will refuse
+    tokens = [f"token-{i:02d}" for i in range(45)]
+    emulator.invalid_tokens.update({"token-03", "token-27", "token-44"})
+    operation = BatchOperation.bind([TokenAccounts(t, (Account(f"acct-{t}"),)) for t in tokens])
+    # WHEN bound
+    emulator.reset_stats()
+    result = client.batch_operate(operation)
+    # THEN three calls of 20, 20 and 5 were made
+    sizes = sorted(call["item_count"] for call in emulator.stats.calls)
+    assert sizes == [5, 20, 20]
+    # AND every answer sits at its input index, failures exactly where TPNS put them
+    assert [item.index for item in result.items] == list(range(45))
+    assert [item.key for item in result.items] == tokens
+    failed = {item.key for item in result.failed}
+    assert failed == {"token-03", "token-27", "token-44"}
+    assert all(i.code == 1008006 and i.reason == "invalid token" for i in result.failed)
+    assert len(emulator.bindings(ACCESS_ID)) == 42
+
+
+def test_app_selects_the_credentials_of_that_app(make_client, emulator: TpnsEmulator) -> None:  # type: ignore[no-untyped-def]
+    from tpns_account import AppCredentials, StaticCredentials
+
+    from tests.conftest import IOS_ACCESS_ID, IOS_SECRET_KEY, SECRET_KEY
+
+    creds = StaticCredentials(
+        {
+            "android": AppCredentials(ACCESS_ID, SECRET_KEY),
+            "ios": AppCredentials(IOS_ACCESS_ID, IOS_SECRET_KEY),
+        },
+        default_app="android",
+    )
+    client = make_client(credentials=creds)
+    client.bind([TokenAccounts("ios-token", (Account("aa"),))], app="ios")
+    assert emulator.bindings(IOS_ACCESS_ID) == {"ios-token": [("aa", 0)]}
+    assert emulator.bindings(ACCESS_ID) == {}
+
+
+def test_basic_auth_is_accepted_too(make_client, emulator: TpnsEmulator) -> None:  # type: ignore[no-untyped-def]
+    client = make_client(auth="basic")
+    client.bind([TokenAccounts("t1", (Account("aa"),))])
+    assert emulator.bindings(ACCESS_ID) == {"t1": [("aa", 0)]}
+
+
+def test_accepted_is_not_applied_until_the_async_delay_passes(
+    client: TpnsClient, emulator: TpnsEmulator
+) -> None:
+    # GIVEN TPNS applies batchoperate later
+    emulator.apply_delay = 60.0
+    # WHEN a bind is accepted THEN a query does not see it yet
+    assert client.bind([TokenAccounts("t1", (Account("aa"),))]).ok
+    assert client.accounts_of(["t1"]).items[0].status == "not_found"
+    # AND once applied, it does
+    emulator.flush()
+    assert client.accounts_of(["t1"]).items[0].accounts == (Account("aa"),)

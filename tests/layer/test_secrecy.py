@@ -1,0 +1,74 @@
+"""The SecretKey never appears in logs, exceptions or reprs, whatever goes wrong."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+import pytest
+from tpns_account import (
+    Account,
+    AppCredentials,
+    SecretsManagerCredentials,
+    StaticCredentials,
+    TokenAccounts,
+    TpnsError,
+    parse_secret,
+)
+
+from tests.conftest import IOS_SECRET_KEY, SECRET_KEY
+from tpns_emulator import TpnsEmulator
+
+
+def test_secret_key_never_reaches_logs_or_exceptions(
+    make_client: Any,
+    emulator: TpnsEmulator,
+    make_secret: Any,
+    moto_endpoint: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN every log line captured at DEBUG, including urllib3's and boto's, and the default
+    # Powertools provider reaching moto through the standard AWS_ENDPOINT_URL
+    secret_name = make_secret({"access_id": "1500001048", "secret_key": SECRET_KEY})
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    texts: list[str] = []
+    creds = SecretsManagerCredentials(secret_name, max_age=0)
+    texts += [repr(creds.get()), str(creds.get())]
+    for auth in ("signature", "basic"):
+        client = make_client(credentials=creds, auth=auth)
+        texts.append(repr(client))
+        # WHEN calls succeed, fail per item, fail on auth, and fail transiently
+        emulator.invalid_tokens.add("bad")
+        client.bind(
+            [TokenAccounts("good", (Account("aa"),)), TokenAccounts("bad", (Account("bb"),))]
+        )
+        for fault in (
+            {"kind": "http", "status": 503},
+            {"kind": "drop"},
+            {"kind": "error", "code": 1008003},
+        ):
+            emulator.faults.clear()
+            kind = fault.pop("kind")
+            emulator.faults.add(kind, **fault)
+            with pytest.raises(TpnsError) as caught:
+                client.bind([TokenAccounts("t1", (Account("aa"),))], time_budget=0.3)
+            texts.append(str(caught.value))
+            texts.append("".join(traceback.format_exception(caught.value)))
+        emulator.faults.clear()
+    bad_client = make_client(
+        credentials=StaticCredentials(AppCredentials("1500001048", IOS_SECRET_KEY))
+    )
+    with pytest.raises(TpnsError) as caught:
+        bad_client.bind([TokenAccounts("t1", (Account("aa"),))])
+    texts.append("".join(traceback.format_exception(caught.value)))
+    texts += [repr(parse_secret({"access_id": "1", "secret_key": SECRET_KEY}))]
+    # THEN the canary appears nowhere
+    texts += [record.getMessage() for record in caplog.records]
+    texts.append(caplog.text)
+    assert len(caplog.records) > 0
+    for text in texts:
+        assert SECRET_KEY not in text
+        assert IOS_SECRET_KEY not in text
