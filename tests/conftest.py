@@ -10,8 +10,8 @@ from typing import Any
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
-from tpns_account import AppCredentials, RetryPolicy, StaticCredentials, TpnsClient
 
+from tpns_account import AppCredentials, RetryPolicy, StaticCredentials, TpnsClient
 from tpns_emulator import TpnsEmulator
 
 ACCESS_ID = "1500001048"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+
+from tests.conftest import ACCESS_ID
 from tpns_account import (
     Account,
     AppCredentials,
@@ -20,8 +22,6 @@ from tpns_account import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
-
-from tests.conftest import ACCESS_ID
 from tpns_emulator import TpnsEmulator
 
 ONE = [TokenAccounts("t1", (Account("aa"),))]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tpns_account import Account, BatchOperation, Query, TokenAccounts, TpnsClient
-
 from tests.conftest import ACCESS_ID
+from tpns_account import Account, BatchOperation, Query, TokenAccounts, TpnsClient
 from tpns_emulator import TpnsEmulator
 
 SEEDS = Path(__file__).resolve().parents[2] / "events" / "tpns" / "seed-requests.json"
@@ -149,9 +148,8 @@ def test_45_tokens_are_sent_as_20_20_5_and_merged_in_input_order(
 
 
 def test_app_selects_the_credentials_of_that_app(make_client, emulator: TpnsEmulator) -> None:  # type: ignore[no-untyped-def]
-    from tpns_account import AppCredentials, StaticCredentials
-
     from tests.conftest import IOS_ACCESS_ID, IOS_SECRET_KEY, SECRET_KEY
+    from tpns_account import AppCredentials, StaticCredentials
 
     creds = StaticCredentials(
         {

@@ -9,6 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+
+from tests.conftest import ACCESS_ID, SECRET_KEY
 from tpns_account import (
     Account,
     AppCredentials,
@@ -16,8 +18,6 @@ from tpns_account import (
     TpnsClient,
     UnexpectedResponseError,
 )
-
-from tests.conftest import ACCESS_ID, SECRET_KEY
 from tpns_emulator import TpnsEmulator
 
 

@@ -10,6 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+
+from tests.conftest import ACCESS_ID, SECRET_KEY
 from tpns_account import (
     Account,
     AppCredentials,
@@ -19,8 +21,6 @@ from tpns_account import (
     TpnsClient,
     UpstreamUnavailableError,
 )
-
-from tests.conftest import ACCESS_ID, SECRET_KEY
 from tpns_emulator import TpnsEmulator
 
 

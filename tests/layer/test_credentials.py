@@ -7,6 +7,8 @@ from typing import Any
 
 import boto3
 import pytest
+
+from tests.conftest import ACCESS_ID, IOS_ACCESS_ID, IOS_SECRET_KEY, REGION, SECRET_KEY
 from tpns_account import (
     Account,
     AppCredentials,
@@ -18,8 +20,6 @@ from tpns_account import (
     UnknownAppError,
     parse_secret,
 )
-
-from tests.conftest import ACCESS_ID, IOS_ACCESS_ID, IOS_SECRET_KEY, REGION, SECRET_KEY
 from tpns_emulator import TpnsEmulator
 
 SINGLE = {"access_id": ACCESS_ID, "secret_key": SECRET_KEY}

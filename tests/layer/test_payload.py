@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from tpns_account import Account, BatchOperation, Query, SettingsError, TokenAccounts
 from tpns_account.payload import BATCHOPERATE_PATH, QUERY_PATH, chunks, override_warnings
 

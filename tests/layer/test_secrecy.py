@@ -7,6 +7,8 @@ import traceback
 from typing import Any
 
 import pytest
+
+from tests.conftest import IOS_SECRET_KEY, SECRET_KEY
 from tpns_account import (
     Account,
     AppCredentials,
@@ -16,8 +18,6 @@ from tpns_account import (
     TpnsError,
     parse_secret,
 )
-
-from tests.conftest import IOS_SECRET_KEY, SECRET_KEY
 from tpns_emulator import TpnsEmulator
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tpns_account import Settings, SettingsError
 from tpns_account.endpoints import resolve_endpoint
 

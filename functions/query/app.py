@@ -1,0 +1,58 @@
+"""Queries (POST /v1/query and the two GET lookups), and the API's OpenAPI spec and docs page."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from aws_lambda_powertools.event_handler import Response
+
+from tpns_api.lambda_adapter import (
+    create_app,
+    handler,
+    json_body,
+    service,
+    time_budget,
+    to_response,
+)
+from tpns_api.openapi import SWAGGER_UI_HTML, spec_json
+
+app = create_app()
+
+
+@app.post("/v1/query")
+def query() -> Response[str]:
+    return to_response(service().query(json_body(app), time_budget=time_budget(app)))
+
+
+@app.get("/v1/accounts/<account>/tokens")
+def tokens_of_account(account: str) -> Response[str]:
+    params = app.current_event.query_string_parameters or {}
+    answer = service().tokens_of_account(
+        unquote(account),
+        params.get("account_type"),
+        params.get("app"),
+        time_budget=time_budget(app),
+    )
+    return to_response(answer)
+
+
+@app.get("/v1/tokens/<token>/accounts")
+def accounts_of_token(token: str) -> Response[str]:
+    params = app.current_event.query_string_parameters or {}
+    answer = service().accounts_of_token(
+        unquote(token), params.get("app"), time_budget=time_budget(app)
+    )
+    return to_response(answer)
+
+
+@app.get("/v1/openapi.json")
+def openapi() -> Response[str]:
+    return Response(status_code=200, content_type="application/json", body=spec_json())
+
+
+@app.get("/v1/docs")
+def docs() -> Response[str]:
+    return Response(status_code=200, content_type="text/html; charset=utf-8", body=SWAGGER_UI_HTML)
+
+
+lambda_handler = handler(app)

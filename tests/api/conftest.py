@@ -1,0 +1,145 @@
+"""Invoke the API functions in-process with the events/ fixtures, against real loopback parts."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import quote
+
+import boto3
+import pytest
+
+from tests.conftest import ACCESS_ID, IOS_ACCESS_ID, IOS_SECRET_KEY, REGION, SECRET_KEY
+from tpns_emulator import TpnsEmulator
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events" / "api"
+SECRET = {
+    "default_app": "android",
+    "apps": {
+        "android": {"access_id": ACCESS_ID, "secret_key": SECRET_KEY},
+        "ios": {"access_id": IOS_ACCESS_ID, "secret_key": IOS_SECRET_KEY},
+    },
+}
+_modules: dict[str, ModuleType] = {}
+
+
+class FakeLambdaContext:
+    """The few LambdaContext attributes Powertools reads (Lambda itself cannot run here)."""
+
+    function_name = "tpns-test"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:tpns-test"
+
+    def __init__(self, remaining_ms: int = 25_000) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+        self._remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self._remaining_ms
+
+
+def load_function(name: str) -> ModuleType:
+    """Import functions/<name>/app.py under a unique module name (they are all called app)."""
+    if name not in _modules:
+        path = ROOT / "functions" / name / "app.py"
+        spec = importlib.util.spec_from_file_location(f"function_{name}", path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _modules[name] = module
+    return _modules[name]
+
+
+def api_event(
+    name: str,
+    body: Any = ...,
+    *,
+    raw_body: str | None = None,
+    path: str | None = None,
+    path_parameters: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A canonical event from events/api/, with the body or parameters replaced."""
+    event: dict[str, Any] = copy.deepcopy(json.loads((EVENTS / f"{name}.json").read_text()))
+    if body is not ...:
+        event["body"] = json.dumps(body)
+    if raw_body is not None:
+        event["body"] = raw_body
+    if path_parameters is not None:
+        event["pathParameters"] = path_parameters
+        concrete = event["resource"]
+        for key, value in path_parameters.items():
+            concrete = concrete.replace("{" + key + "}", quote(value, safe=""))
+        event["path"] = concrete
+    if path is not None:
+        event["path"] = path
+    if query is not None:
+        event["queryStringParameters"] = query
+        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
+    return event
+
+
+class Answer:
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+        self.status: int = raw["statusCode"]
+        self.headers: dict[str, str] = dict(raw.get("headers") or {})
+        for name, values in (raw.get("multiValueHeaders") or {}).items():
+            self.headers.setdefault(name, values[-1])
+        text = raw.get("body") or ""
+        self.text = text
+        try:
+            self.body: Any = json.loads(text)
+        except ValueError:
+            self.body = None
+
+    def __repr__(self) -> str:
+        return f"Answer({self.status}, {self.text[:300]})"
+
+
+@pytest.fixture
+def bulk_queue(moto_endpoint: str) -> dict[str, str]:
+    sqs = boto3.client("sqs", endpoint_url=moto_endpoint, region_name=REGION)
+    name = f"bulk-{uuid.uuid4().hex[:8]}"
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    return {"url": url}
+
+
+@pytest.fixture
+def api(
+    emulator: TpnsEmulator,
+    make_secret: Any,
+    moto_endpoint: str,
+    bulk_queue: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Any]:
+    """invoke(function, event) -> Answer, with the functions configured like the template does."""
+    monkeypatch.setenv("TPNS_SECRET_ID", make_secret(SECRET))
+    monkeypatch.setenv("TPNS_ENDPOINT", emulator.url)
+    monkeypatch.setenv("TPNS_TIMEOUT_S", "0.5")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.setenv("BULK_QUEUE_URL", bulk_queue["url"])
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "TpnsBindings")
+    from tpns_api import lambda_adapter
+
+    def reset() -> None:
+        lambda_adapter.service.cache_clear()
+        load_function("jobs").submitter.cache_clear()
+
+    reset()
+
+    def invoke(function: str, event: dict[str, Any], *, remaining_ms: int = 25_000) -> Answer:
+        module = load_function(function)
+        return Answer(module.lambda_handler(event, FakeLambdaContext(remaining_ms)))
+
+    invoke.reset = reset  # type: ignore[attr-defined]
+    yield invoke
+    reset()
