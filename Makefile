@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest venv lock clean emulator
+.PHONY: test lint typecheck pytest venv lock clean emulator openapi
 
 test: lint typecheck pytest
 
@@ -24,9 +24,14 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	for f in functions/*/app.py; do $(BIN)/mypy $$f || exit 1; done
 
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Regenerate the committed OpenAPI spec from the validation models.
+openapi: $(STAMP)
+	PYTHONPATH=layers/tpns $(BIN)/python -c "from tpns_api.openapi import spec_json; open('docs/openapi.json', 'w').write(spec_json())"
 
 # Re-pin requirements-dev.txt from requirements-dev.in (needs the package registry).
 lock:

@@ -7,6 +7,7 @@ with the path of the offending field (``token_accounts[3].token``) so a caller c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -15,6 +16,9 @@ from typing import Any, Literal
 from tpns_account.errors import FieldIssue, RequestValidationError
 
 TOKEN_MIN, TOKEN_MAX = 1, 64
+# Device tokens are hex, UUID-like or base64-ish; anything else is refused before TPNS sees it.
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_:.+/=-]+")
+TOKEN_CHARACTERS = "letters, digits and _ : . + / = -"  # noqa: S105 (a description)
 ACCOUNT_MIN, ACCOUNT_MAX = 2, 100
 MAX_ACCOUNTS_PER_TOKEN = 100
 PLATFORMS = frozenset({"android", "ios"})
@@ -264,6 +268,15 @@ def _kind(value: object) -> str:
     return type(value).__name__
 
 
+def _is_utf8(text: str) -> bool:
+    """False for lone surrogates, which JSON can carry but UTF-8 cannot encode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _has_control_chars(text: str) -> bool:
     return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
 
@@ -337,8 +350,8 @@ class _Validator:
         if not TOKEN_MIN <= len(value) <= TOKEN_MAX:
             self.fail(where, f"must be {TOKEN_MIN}-{TOKEN_MAX} characters, got {len(value)}")
             return None
-        if not value.isascii() or not value.isprintable() or any(ch.isspace() for ch in value):
-            self.fail(where, "must be printable ASCII without spaces")
+        if not TOKEN_PATTERN.fullmatch(value):
+            self.fail(where, f"must contain only {TOKEN_CHARACTERS}")
             return None
         return value
 
@@ -366,8 +379,10 @@ class _Validator:
                 f"must be {ACCOUNT_MIN}-{ACCOUNT_MAX} characters, got {len(name)}",
             )
             ok = False
-        elif _has_control_chars(name) or not name.strip():
-            self.fail(f"{where}.account", "must not be blank or contain control characters")
+        elif _has_control_chars(name) or not name.strip() or not _is_utf8(name):
+            self.fail(
+                f"{where}.account", "must be valid text, not blank, without control characters"
+            )
             ok = False
         account_type = value.get("account_type", 0)
         if not isinstance(account_type, int) or isinstance(account_type, bool):

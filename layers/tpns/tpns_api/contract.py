@@ -68,11 +68,13 @@ def parse_json(body: str | bytes | None) -> Any:
         _fail("body", "is required: send a JSON object")
     assert body is not None
     if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLargeError(f"body is larger than {MAX_BODY_BYTES} bytes")
+        raise PayloadTooLargeError(f"body: is larger than {MAX_BODY_BYTES} bytes")
     try:
         return json.loads(body)
     except UnicodeDecodeError:
         _fail("body", "is not valid UTF-8")
+    except RecursionError:
+        _fail("body", "is nested too deeply")
     except ValueError as exc:
         detail = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
         position = (
@@ -145,10 +147,10 @@ def parse_app(value: object) -> str | None:
     return _app({"app": value} if value is not None else {})
 
 
-def check_sync_size(count: int, limit: int) -> None:
+def check_sync_size(list_field: str, count: int, limit: int) -> None:
     if count > limit:
         raise PayloadTooLargeError(
-            f"{count} items is more than a synchronous request takes ({limit}); "
+            f"{list_field}: {count} items is more than a synchronous request takes ({limit}); "
             "send it to POST /v1/jobs, which has no size limit"
         )
 

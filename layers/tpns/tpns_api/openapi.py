@@ -29,8 +29,8 @@ def _schemas() -> dict[str, Any]:
         "type": "string",
         "minLength": models.TOKEN_MIN,
         "maxLength": models.TOKEN_MAX,
-        "pattern": "^[!-~]+$",
-        "description": "A TPNS device token (printable ASCII, no spaces).",
+        "pattern": f"^{models.TOKEN_PATTERN.pattern}$",
+        "description": f"A TPNS device token ({models.TOKEN_CHARACTERS}).",
         "example": "token1",
     }
     account = {
@@ -97,6 +97,26 @@ def _schemas() -> dict[str, Any]:
             "properties": properties,
         }
 
+    job_properties = {
+        "operation": {"type": "string", "enum": ["bind", "unbind"]},
+        "job_id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"},
+    }
+
+    def job(
+        operation: str, list_field: str, schema: dict[str, Any], operator: list[int]
+    ) -> dict[str, Any]:
+        branch = body(list_field, schema, operator)
+        branch["properties"] = {**job_properties, **branch["properties"]}
+        branch["properties"]["operation"] = {"const": operation}
+        branch["required"] = ["operation", list_field]
+        return branch
+
+    job_branches = [
+        ("bind", "token_accounts", token_accounts_list, [1, 2]),
+        ("unbind", "token_accounts", token_accounts_list, [3]),
+        ("unbind", "token_list", token_list, [4]),
+        ("unbind", "account_list", account_list, [5]),
+    ]
     item_result = {
         "type": "object",
         "required": ["index", "status", "code"],
@@ -125,27 +145,7 @@ def _schemas() -> dict[str, Any]:
         "QueryBody": {
             "oneOf": [body("account_list", account_list, [1]), body("token_list", token_list, [2])]
         },
-        "JobBody": {
-            "oneOf": [
-                {
-                    **body("token_accounts", token_accounts_list, [1, 2]),
-                    "required": ["operation", "token_accounts"],
-                },
-                {
-                    **body("token_accounts", token_accounts_list, [3]),
-                    "required": ["operation", "token_accounts"],
-                },
-                {**body("token_list", token_list, [4]), "required": ["operation", "token_list"]},
-                {
-                    **body("account_list", account_list, [5]),
-                    "required": ["operation", "account_list"],
-                },
-            ],
-            "properties": {
-                "operation": {"type": "string", "enum": ["bind", "unbind"]},
-                "job_id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"},
-            },
-        },
+        "JobBody": {"oneOf": [job(*branch) for branch in job_branches]},
         "ItemResult": item_result,
         "BatchAnswer": {
             "type": "object",

@@ -27,7 +27,9 @@ class BindingService:
 
     def query(self, data: Any, *, time_budget: float = DEFAULT_TIME_BUDGET_S) -> ApiResponse:
         request = contract.parse_query(data)
-        contract.check_sync_size(len(request.query.items), self.sync_max_items)
+        contract.check_sync_size(
+            request.query.list_field, len(request.query.items), self.sync_max_items
+        )
         result = self.client.query(request.query, app=request.app, time_budget=time_budget)
         return query_answer(result)
 
@@ -56,7 +58,9 @@ class BindingService:
         return query_answer(result)
 
     def _batch(self, request: contract.BatchRequest, time_budget: float) -> ApiResponse:
-        contract.check_sync_size(request.item_count, self.sync_max_items)
+        contract.check_sync_size(
+            request.operation.list_field, request.item_count, self.sync_max_items
+        )
         result = self.client.batch_operate(
             request.operation, app=request.app, time_budget=time_budget
         )
