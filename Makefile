@@ -6,9 +6,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest venv lock clean emulator openapi
+.PHONY: test lint typecheck pytest venv lock clean emulator openapi sam-build
 
-test: lint typecheck pytest
+test: lint typecheck pytest sam-build
 
 venv: $(STAMP)
 
@@ -29,6 +29,22 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# `sam build` without Docker, from a separate venv with a pinned SAM CLI (its dependencies
+# clash with the dev pins). Needs python3.11 on PATH (the functions' runtime) and PyPI.
+SAM_CLI_VERSION ?= 1.170.0
+SAM_VENV  ?= .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
+
+$(SAM_STAMP):
+	rm -rf $(SAM_VENV)
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
+	touch $@
+
+sam-build: $(SAM_STAMP)
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --template template.yaml
+
 # Regenerate the committed OpenAPI spec from the validation models.
 openapi: $(STAMP)
 	PYTHONPATH=layers/tpns $(BIN)/python -c "from tpns_api.openapi import spec_json; open('docs/openapi.json', 'w').write(spec_json())"
@@ -46,4 +62,4 @@ emulator: $(STAMP)
 	$(BIN)/python -m tpns_emulator --port 8080 --app 1500001048:demo-secret-key
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) .mypy_cache .ruff_cache .pytest_cache .aws-sam

@@ -1,0 +1,163 @@
+"""Constants and pure helpers over CloudFormation templates for the template tests."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = ROOT / "template.yaml"
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+PSEUDO_PARAMETERS = {
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT_ID,
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::StackName": "tpns-bindings",
+}
+
+# The template has one required parameter (no default); everything else keeps its default.
+REQUIRED_PARAMETERS = {"TpnsSecretId": "tpns/prod"}
+
+BASIC_EXECUTION_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+FUNCTIONS = ("BindFunction", "UnbindFunction", "QueryFunction", "JobsFunction")
+
+Template = dict[str, Any]
+NO_VALUE = object()
+
+
+def parameter_values(template: Template, overrides: dict[str, str]) -> dict[str, str]:
+    values = {
+        name: str(spec["Default"])
+        for name, spec in template.get("Parameters", {}).items()
+        if "Default" in spec
+    }
+    values.update(overrides)
+    return values
+
+
+def evaluate_conditions(template: Template, params: dict[str, str]) -> dict[str, bool]:
+    definitions = template.get("Conditions", {})
+    results: dict[str, bool] = {}
+
+    def value(node: Any) -> Any:
+        if not isinstance(node, dict):
+            return node
+        ((fn, arg),) = node.items()
+        match fn:
+            case "Ref":
+                return {**PSEUDO_PARAMETERS, **params}[arg]
+            case "Condition":
+                return condition(arg)
+            case "Fn::Equals":
+                return str(value(arg[0])) == str(value(arg[1]))
+            case "Fn::Not":
+                return not value(arg[0])
+            case "Fn::And":
+                return all(value(item) for item in arg)
+            case "Fn::Or":
+                return any(value(item) for item in arg)
+            case "Fn::Split":
+                return str(value(arg[1])).split(arg[0])
+            case "Fn::Select":
+                return value(arg[1])[int(arg[0])]
+        raise AssertionError(f"condition function {fn} not supported by the test helper")
+
+    def condition(name: str) -> bool:
+        if name not in results:
+            results[name] = bool(value(definitions[name]))
+        return results[name]
+
+    for name in definitions:
+        condition(name)
+    return results
+
+
+def resolve_ifs(node: Any, conditions: dict[str, bool]) -> Any:
+    """Replace every Fn::If by its chosen branch; drop AWS::NoValue."""
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, dict):
+            if set(item) == {"Fn::If"}:
+                name, when_true, when_false = item["Fn::If"]
+                return walk(when_true if conditions[name] else when_false)
+            if item == {"Ref": "AWS::NoValue"}:
+                return NO_VALUE
+            walked = {key: walk(value) for key, value in item.items()}
+            return {key: value for key, value in walked.items() if value is not NO_VALUE}
+        if isinstance(item, list):
+            return [value for value in (walk(entry) for entry in item) if value is not NO_VALUE]
+        return item
+
+    return walk(node)
+
+
+def render(node: Any, params: dict[str, str]) -> Any:
+    """Render Ref / Fn::Sub over parameters and pseudo parameters into plain strings.
+
+    References to resources (``${BulkQueue.Arn}``, ``Ref: TpnsApi``) are left as they are.
+    """
+    values = {**PSEUDO_PARAMETERS, **params}
+    if isinstance(node, dict) and set(node) == {"Ref"} and node["Ref"] in values:
+        return values[node["Ref"]]
+    if isinstance(node, dict) and set(node) == {"Fn::Sub"}:
+        arg = node["Fn::Sub"]
+        text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+        local = {name: render(value, params) for name, value in variables.items()}
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            replacement = local.get(name, values.get(name))
+            return replacement if isinstance(replacement, str) else match.group(0)
+
+        return re.sub(r"\$\{([^}]+)\}", substitute, text)
+    return node
+
+
+def resources_of_type(template: Template, resource_type: str) -> dict[str, Any]:
+    return {
+        name: body for name, body in template["Resources"].items() if body["Type"] == resource_type
+    }
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def iam_statements(template: Template) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(owner, statement) for every statement of every identity policy the template creates."""
+    for name, body in template["Resources"].items():
+        properties = body.get("Properties", {})
+        if body["Type"] == "AWS::IAM::Role":
+            for policy in properties.get("Policies", []):
+                for statement in as_list(policy["PolicyDocument"]["Statement"]):
+                    yield name, statement
+        elif body["Type"] in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
+            for statement in as_list(properties["PolicyDocument"]["Statement"]):
+                yield name, statement
+
+
+def role_statements(template: Template, role: str) -> list[dict[str, Any]]:
+    """Every statement a role holds: its inline policies and the template's managed policies."""
+    properties = template["Resources"][role]["Properties"]
+    statements = [
+        statement
+        for policy in properties.get("Policies", [])
+        for statement in as_list(policy["PolicyDocument"]["Statement"])
+    ]
+    for arn in properties.get("ManagedPolicyArns", []):
+        if isinstance(arn, dict) and "Ref" in arn:
+            document = template["Resources"][arn["Ref"]]["Properties"]["PolicyDocument"]
+            statements.extend(as_list(document["Statement"]))
+    return statements
+
+
+def role_of(template: Template, function: str) -> str:
+    role = template["Resources"][function]["Properties"]["Role"]
+    assert isinstance(role, dict), f"{function} must use the role SAM generates"
+    name: str = role["Fn::GetAtt"][0]
+    return name

@@ -1,0 +1,654 @@
+"""template.yaml: lint-clean, least privilege, never open, routes and settings as DESIGN.md says.
+
+Every test transforms the SAM template offline (aws-sam-translator, stub managed-policy loader)
+and looks at what CloudFormation would receive, for both values of ApiAuthMode where it matters.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+from template_tools import (
+    ACCOUNT_ID,
+    BASIC_EXECUTION_ROLE,
+    FUNCTIONS,
+    REGION,
+    REQUIRED_PARAMETERS,
+    ROOT,
+    TEMPLATE_PATH,
+    Template,
+    as_list,
+    iam_statements,
+    render,
+    resources_of_type,
+    role_of,
+    role_statements,
+)
+
+Transform = Callable[..., Template]
+
+AUTH_MODES = ("IAM", "API_KEY")
+
+EXPECTED_ROUTES = {
+    ("POST", "/v1/bind"): "BindFunction",
+    ("POST", "/v1/unbind"): "UnbindFunction",
+    ("POST", "/v1/query"): "QueryFunction",
+    ("GET", "/v1/accounts/{account}/tokens"): "QueryFunction",
+    ("GET", "/v1/tokens/{token}/accounts"): "QueryFunction",
+    ("GET", "/v1/openapi.json"): "QueryFunction",
+    ("GET", "/v1/docs"): "QueryFunction",
+    ("POST", "/v1/jobs"): "JobsFunction",
+}
+
+# cfn-lint warnings we accept, by rule id, each with the reason. Errors are never accepted.
+ALLOWED_LINT_WARNINGS: dict[str, str] = {}
+
+API_GATEWAY_TIMEOUT_S = 29
+SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:tpns/prod-AbCdEf"
+KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+HTTP_METHODS = {
+    "get",
+    "put",
+    "post",
+    "delete",
+    "options",
+    "head",
+    "patch",
+    "x-amazon-apigateway-any-method",
+}
+
+
+def lint_problems(text: str, **params: str) -> list[str]:
+    matches = lint(
+        text,
+        config=ManualArgs(regions=[REGION], template_parameters=[params] if params else []),
+    )
+    return [
+        f"{match.rule.id} {match.message} (line {match.linenumber})"
+        for match in matches
+        if match.rule.severity == "error" or match.rule.id not in ALLOWED_LINT_WARNINGS
+    ]
+
+
+def api_methods(template: Template) -> dict[tuple[str, str], dict[str, Any]]:
+    """(METHOD, path) -> operation of the RestApi body SAM generated for TpnsApi."""
+    body = template["Resources"]["TpnsApi"]["Properties"]["Body"]
+    return {
+        (method.upper(), path): operation
+        for path, item in body["paths"].items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    }
+
+
+def integrated_function(operation: dict[str, Any]) -> str:
+    integration = operation["x-amazon-apigateway-integration"]
+    assert integration["type"] == "aws_proxy"
+    found = re.fullmatch(
+        r"arn:aws:apigateway:\$\{AWS::Region\}:lambda:path/2015-03-31/functions/"
+        r"\$\{(\w+)\.Arn\}/invocations",
+        integration["uri"]["Fn::Sub"],
+    )
+    assert found, integration["uri"]
+    return found.group(1)
+
+
+def readme_defaults() -> dict[str, str]:
+    """Variable -> default from the README's configuration table (rows with a literal default)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return dict(re.findall(r"^\| `([A-Z0-9_]+)` \|.*\| `([^`]+)` \|$", readme, flags=re.MULTILINE))
+
+
+# ------------------------------------------------------------------ lint
+
+
+def test_sam_template_is_lint_clean_for_every_auth_mode() -> None:
+    # GIVEN the SAM template as written
+    text = TEMPLATE_PATH.read_text(encoding="utf-8")
+    # WHEN cfn-lint checks it (transforming it itself) with each auth mode
+    problems = {
+        mode: lint_problems(text, ApiAuthMode=mode, **REQUIRED_PARAMETERS) for mode in AUTH_MODES
+    }
+    # THEN it reports nothing
+    assert problems == {mode: [] for mode in AUTH_MODES}
+
+
+@pytest.mark.parametrize("mode", AUTH_MODES)
+def test_transformed_template_is_lint_clean(transform: Transform, mode: str) -> None:
+    # GIVEN the template transformed by aws-sam-translator with the auth mode
+    transformed = transform(ApiAuthMode=mode)
+    # WHEN cfn-lint checks the CloudFormation it became
+    problems = lint_problems(json.dumps(transformed))
+    # THEN it reports nothing
+    assert problems == []
+
+
+# ------------------------------------------------------------------ functions and layer
+
+
+def test_functions_run_python311_on_arm64_within_api_gateway_timeout(deployed: Transform) -> None:
+    # GIVEN the deployed functions
+    functions = resources_of_type(deployed(), "AWS::Lambda::Function")
+    # THEN there are the four of them, each on python3.11 / arm64, answering before API Gateway quits
+    assert sorted(functions) == sorted(FUNCTIONS)
+    for name, function in functions.items():
+        properties = function["Properties"]
+        assert properties["Runtime"] == "python3.11", name
+        assert properties["Architectures"] == ["arm64"], name
+        assert properties["Timeout"] < API_GATEWAY_TIMEOUT_S, name
+        assert properties["MemorySize"] == {"Ref": "FunctionMemorySize"}, name
+        assert properties["Handler"] == "app.lambda_handler", name
+
+
+def test_globals_set_runtime_timeout_and_memory_for_every_function(sam_template: Template) -> None:
+    # GIVEN the Globals section
+    function_globals = sam_template["Globals"]["Function"]
+    # THEN runtime, timeout and memory are set once for all functions
+    assert function_globals["Runtime"] == "python3.11"
+    assert function_globals["Timeout"] < API_GATEWAY_TIMEOUT_S
+    assert sam_template["Parameters"]["FunctionMemorySize"]["Default"] == 256
+
+
+def test_each_function_has_its_own_code_directory(sam_template: Template) -> None:
+    # GIVEN the SAM functions
+    functions = {
+        name: body["Properties"]
+        for name, body in sam_template["Resources"].items()
+        if body["Type"] == "AWS::Serverless::Function"
+    }
+    # THEN each one's code lives in functions/<name>/
+    assert {name: props["CodeUri"] for name, props in functions.items()} == {
+        "BindFunction": "functions/bind/",
+        "UnbindFunction": "functions/unbind/",
+        "QueryFunction": "functions/query/",
+        "JobsFunction": "functions/jobs/",
+    }
+
+
+def test_every_function_uses_the_shared_layer(deployed: Transform) -> None:
+    # GIVEN the deployed template
+    template = deployed()
+    (layer,) = resources_of_type(template, "AWS::Lambda::LayerVersion")
+    # THEN every function runs with the TPNS layer
+    for name, function in resources_of_type(template, "AWS::Lambda::Function").items():
+        assert function["Properties"]["Layers"] == [{"Ref": layer}], name
+
+
+def test_layer_is_built_from_layers_tpns_for_python311_arm64(sam_template: Template) -> None:
+    # GIVEN the layer as SAM builds it
+    layer = sam_template["Resources"]["TpnsLayer"]
+    # THEN sam build installs layers/tpns (requirements and packages) for python3.11 on arm64
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Properties"]["ContentUri"] == "layers/tpns/"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.11"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Metadata"] == {"BuildMethod": "python3.11", "BuildArchitecture": "arm64"}
+    assert (ROOT / "layers/tpns/requirements.txt").is_file()
+    assert (ROOT / "layers/tpns/tpns_account/__init__.py").is_file()
+
+
+def test_environment_comes_from_parameters_with_the_readme_defaults(
+    deployed: Transform, sam_template: Template
+) -> None:
+    # GIVEN the defaults the README documents and the template's parameters
+    documented = readme_defaults()
+    parameters = sam_template["Parameters"]
+    # WHEN looking at each function's environment
+    for name, function in resources_of_type(deployed(), "AWS::Lambda::Function").items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        # THEN each TPNS setting is a parameter whose default is the documented one
+        for variable in (
+            "TPNS_ENDPOINT",
+            "TPNS_AUTH",
+            "TPNS_TIMEOUT_S",
+            "TPNS_MAX_CONCURRENCY",
+            "TPNS_MAX_QPS",
+            "SYNC_MAX_ITEMS",
+        ):
+            parameter = variables[variable]["Ref"]
+            assert str(parameters[parameter]["Default"]) == documented[variable], (name, variable)
+        assert variables["TPNS_SECRET_ID"] == {"Ref": "TpnsSecretId"}, name
+        assert variables["POWERTOOLS_SERVICE_NAME"] == "tpns-bindings", name
+        assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "TpnsBindings", name
+        assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}, name
+    assert parameters["LogLevel"]["Default"] == "INFO"
+
+
+def test_tpns_auth_parameter_allows_only_the_two_schemes(sam_template: Template) -> None:
+    # GIVEN the TPNS auth parameter
+    parameter = sam_template["Parameters"]["TpnsAuth"]
+    # THEN only the schemes the layer knows can be chosen
+    assert parameter["AllowedValues"] == ["signature", "basic"]
+
+
+def test_secret_parameter_takes_a_reference_never_a_value(sam_template: Template) -> None:
+    # GIVEN the secret parameter
+    parameter = sam_template["Parameters"]["TpnsSecretId"]
+    # THEN it is required, and only a secret name or ARN fits it (no JSON credentials)
+    assert "Default" not in parameter
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.fullmatch("tpns/prod")
+    assert pattern.fullmatch(SECRET_ARN)
+    assert not pattern.fullmatch('{"access_id": "1500001048", "secret_key": "x"}')
+
+
+def test_only_jobs_function_knows_the_bulk_queue(deployed: Transform) -> None:
+    # GIVEN the deployed functions
+    functions = resources_of_type(deployed(), "AWS::Lambda::Function")
+    # THEN the jobs function gets the bulk queue URL, the others do not
+    for name, function in functions.items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        if name == "JobsFunction":
+            assert variables["BULK_QUEUE_URL"] == {"Ref": "BulkQueue"}
+        else:
+            assert "BULK_QUEUE_URL" not in variables, name
+
+
+def test_each_function_has_a_log_group_with_parameter_retention(
+    deployed: Transform, sam_template: Template
+) -> None:
+    # GIVEN the deployed log groups
+    groups = resources_of_type(deployed(), "AWS::Logs::LogGroup")
+    # THEN each function writes to its own log group, kept as long as the parameter says
+    names = {group["Properties"]["LogGroupName"]["Fn::Sub"] for group in groups.values()}
+    assert names == {f"/aws/lambda/${{{function}}}" for function in FUNCTIONS}
+    for group in groups.values():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
+    assert sam_template["Parameters"]["LogRetentionInDays"]["Default"] == 30
+
+
+# ------------------------------------------------------------------ routes
+
+
+def test_api_events_declare_exactly_the_eight_routes(sam_template: Template) -> None:
+    # GIVEN the Api events of the SAM functions
+    routes = {}
+    for name, body in sam_template["Resources"].items():
+        if body["Type"] != "AWS::Serverless::Function":
+            continue
+        for event in body["Properties"].get("Events", {}).values():
+            assert event["Type"] == "Api", name
+            properties = event["Properties"]
+            # THEN each one is on the one TpnsApi
+            assert properties["RestApiId"] == {"Ref": "TpnsApi"}, name
+            routes[(properties["Method"].upper(), properties["Path"])] = name
+    # THEN together they are exactly the routes of DESIGN.md, on the intended functions
+    assert routes == EXPECTED_ROUTES
+
+
+@pytest.mark.parametrize("mode", AUTH_MODES)
+def test_api_serves_exactly_the_eight_routes_with_lambda_proxy(
+    deployed: Transform, mode: str
+) -> None:
+    # GIVEN the REST API CloudFormation would deploy
+    methods = api_methods(deployed(ApiAuthMode=mode))
+    # THEN it has the eight routes and nothing else, each proxied to the intended function
+    assert {route: integrated_function(op) for route, op in methods.items()} == EXPECTED_ROUTES
+
+
+def test_api_has_no_methods_outside_its_definition(deployed: Transform) -> None:
+    # GIVEN the deployed template
+    template = deployed()
+    # THEN every method is in the RestApi body (so the body's security covers all of them)
+    assert resources_of_type(template, "AWS::ApiGateway::Method") == {}
+    assert resources_of_type(template, "AWS::ApiGateway::Resource") == {}
+    assert list(resources_of_type(template, "AWS::ApiGateway::RestApi")) == ["TpnsApi"]
+
+
+def test_api_gateway_may_invoke_each_function_only_from_its_own_routes(deployed: Transform) -> None:
+    # GIVEN the Lambda permissions
+    permissions = resources_of_type(deployed(), "AWS::Lambda::Permission")
+    granted = set()
+    for permission in permissions.values():
+        properties = permission["Properties"]
+        assert properties["Principal"] == "apigateway.amazonaws.com"
+        assert properties["Action"] == "lambda:InvokeFunction"
+        text, variables = properties["SourceArn"]["Fn::Sub"]
+        # THEN each is scoped to TpnsApi and to one method and path
+        assert variables["__ApiId__"] == {"Ref": "TpnsApi"}
+        scope = re.fullmatch(r".*/\$\{__Stage__\}/([A-Z]+)(/.*)", text)
+        assert scope, text
+        granted.add(((scope.group(1), scope.group(2)), properties["FunctionName"]["Ref"]))
+    expected = {
+        ((method, re.sub(r"\{\w+\}", "*", path)), function)
+        for (method, path), function in EXPECTED_ROUTES.items()
+    }
+    assert granted == expected
+
+
+def test_api_is_regional_and_its_url_is_an_output(deployed: Transform) -> None:
+    # GIVEN the deployed template
+    template = deployed()
+    # THEN the API is regional, and ApiUrl points at its stage
+    assert template["Resources"]["TpnsApi"]["Properties"]["EndpointConfiguration"] == {
+        "Types": ["REGIONAL"]
+    }
+    assert template["Outputs"]["ApiUrl"]["Value"] == {
+        "Fn::Sub": "https://${TpnsApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${StageName}"
+    }
+    stage = template["Resources"]["TpnsApiStage"]["Properties"]
+    assert stage["StageName"] == {"Ref": "StageName"}
+
+
+# ------------------------------------------------------------------ auth
+
+
+def test_auth_defaults_to_iam(sam_template: Template) -> None:
+    # GIVEN the auth-mode parameter
+    parameter = sam_template["Parameters"]["ApiAuthMode"]
+    # THEN IAM is the default and no choice leaves the API open
+    assert parameter["Default"] == "IAM"
+    assert parameter["AllowedValues"] == ["IAM", "API_KEY"]
+
+
+def test_iam_mode_every_method_requires_sigv4(deployed: Transform) -> None:
+    # GIVEN the API deployed with default parameters
+    template = deployed()
+    body = template["Resources"]["TpnsApi"]["Properties"]["Body"]
+    # THEN every method requires the sigv4 scheme alone (AWS_IAM auth; no NONE, no API key)
+    for route, operation in api_methods(template).items():
+        assert operation.get("security") == [{"sigv4": []}], route
+    assert body["securityDefinitions"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
+
+
+def test_iam_mode_creates_no_api_key_nor_usage_plan(deployed: Transform) -> None:
+    # GIVEN the API deployed with default parameters
+    template = deployed()
+    # THEN there is no API key machinery and no ApiKeyId output
+    for resource_type in (
+        "AWS::ApiGateway::ApiKey",
+        "AWS::ApiGateway::UsagePlan",
+        "AWS::ApiGateway::UsagePlanKey",
+    ):
+        assert resources_of_type(template, resource_type) == {}, resource_type
+    assert "ApiKeyId" not in template["Outputs"]
+
+
+def test_api_key_mode_every_method_requires_an_api_key(deployed: Transform) -> None:
+    # GIVEN the API deployed with ApiAuthMode=API_KEY
+    template = deployed(ApiAuthMode="API_KEY")
+    body = template["Resources"]["TpnsApi"]["Properties"]["Body"]
+    # THEN every method requires the x-api-key header (ApiKeyRequired), read from the header
+    for route, operation in api_methods(template).items():
+        assert operation.get("security") == [{"api_key": []}], route
+    assert body["securityDefinitions"]["api_key"] == {
+        "type": "apiKey",
+        "name": "x-api-key",
+        "in": "header",
+    }
+    assert body["x-amazon-apigateway-api-key-source"] == "HEADER"
+
+
+def test_api_key_mode_creates_a_key_in_a_throttled_usage_plan(deployed: Transform) -> None:
+    # GIVEN the API deployed with ApiAuthMode=API_KEY
+    template = deployed(ApiAuthMode="API_KEY")
+    # THEN one API key is attached to one usage plan on the API's stage, throttled by parameters
+    ((plan_name, plan),) = resources_of_type(template, "AWS::ApiGateway::UsagePlan").items()
+    ((key_name, key),) = resources_of_type(template, "AWS::ApiGateway::ApiKey").items()
+    (link,) = resources_of_type(template, "AWS::ApiGateway::UsagePlanKey").values()
+    assert plan["Properties"]["ApiStages"] == [
+        {"ApiId": {"Ref": "TpnsApi"}, "Stage": {"Ref": "TpnsApiStage"}}
+    ]
+    assert plan["Properties"]["Throttle"] == {
+        "BurstLimit": {"Ref": "ApiThrottleBurst"},
+        "RateLimit": {"Ref": "ApiThrottleRate"},
+    }
+    assert "Quota" not in plan["Properties"]
+    assert key["Properties"]["Enabled"] is True
+    assert link["Properties"] == {
+        "KeyId": {"Ref": key_name},
+        "KeyType": "API_KEY",
+        "UsagePlanId": {"Ref": plan_name},
+    }
+    assert template["Outputs"]["ApiKeyId"]["Value"] == {"Ref": key_name}
+
+
+def test_throttle_parameters_have_the_documented_defaults(sam_template: Template) -> None:
+    # GIVEN the throttle parameters
+    parameters = sam_template["Parameters"]
+    # THEN burst 50 and rate 25 by default
+    assert parameters["ApiThrottleBurst"]["Default"] == 50
+    assert parameters["ApiThrottleRate"]["Default"] == 25
+
+
+def test_usage_plan_quota_applies_only_when_set(deployed: Transform) -> None:
+    # GIVEN an API-key deployment with a quota
+    template = deployed(ApiAuthMode="API_KEY", ApiQuotaLimit="10000", ApiQuotaPeriod="MONTH")
+    # THEN the usage plan carries it
+    (plan,) = resources_of_type(template, "AWS::ApiGateway::UsagePlan").values()
+    assert plan["Properties"]["Quota"] == {
+        "Limit": {"Ref": "ApiQuotaLimit"},
+        "Period": {"Ref": "ApiQuotaPeriod"},
+    }
+
+
+@pytest.mark.parametrize("mode", AUTH_MODES)
+def test_stage_is_throttled_in_every_mode(deployed: Transform, mode: str) -> None:
+    # GIVEN the stage deployed in the mode
+    stage = deployed(ApiAuthMode=mode)["Resources"]["TpnsApiStage"]["Properties"]
+    # THEN all its methods are throttled by the parameters
+    assert stage["MethodSettings"] == [
+        {
+            "HttpMethod": "*",
+            "ResourcePath": "/*",
+            "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurst"},
+            "ThrottlingRateLimit": {"Ref": "ApiThrottleRate"},
+        }
+    ]
+
+
+def test_api_redeploys_on_every_stack_update(sam_template: Template) -> None:
+    # GIVEN the API (its auth switches through a CloudFormation condition SAM's hash cannot see)
+    api = sam_template["Resources"]["TpnsApi"]["Properties"]
+    # THEN a new deployment is made on every update, so the stage never serves a stale auth mode
+    assert api["AlwaysDeploy"] is True
+
+
+def test_gateway_errors_use_the_api_error_shape(deployed: Transform) -> None:
+    # GIVEN the API's own error responses (missing auth, throttled, ...)
+    body = deployed()["Resources"]["TpnsApi"]["Properties"]["Body"]
+    responses = body["x-amazon-apigateway-gateway-responses"]
+    # THEN they render {"error": {"code", "message"}, "request_id"} like the functions do
+    for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        template = responses[kind]["responseTemplates"]["application/json"]
+        sample = (
+            template.replace("$context.error.responseType", "ACCESS_DENIED")
+            .replace("$context.error.messageString", '"Forbidden"')
+            .replace("$context.requestId", "req-1")
+        )
+        assert json.loads(sample) == {
+            "error": {"code": "ACCESS_DENIED", "message": "Forbidden"},
+            "request_id": "req-1",
+        }
+
+
+# ------------------------------------------------------------------ least privilege
+
+
+@pytest.mark.parametrize("mode", AUTH_MODES)
+def test_no_policy_grants_wildcard_actions_or_resources(deployed: Transform, mode: str) -> None:
+    # GIVEN every identity policy statement the template creates (KMS key configured)
+    template = deployed(ApiAuthMode=mode, TpnsSecretKmsKeyArn=KMS_KEY_ARN)
+    statements = list(iam_statements(template))
+    assert statements
+    for owner, statement in statements:
+        # THEN it allows named actions only, on named resources only
+        assert statement["Effect"] == "Allow", owner
+        for action in as_list(statement["Action"]):
+            assert "*" not in action, (owner, action)
+        for resource in as_list(statement["Resource"]):
+            rendered = render(resource, {**REQUIRED_PARAMETERS, "TpnsSecretKmsKeyArn": KMS_KEY_ARN})
+            assert "*" not in json.dumps(rendered), (owner, resource)
+
+
+def test_roles_attach_only_basic_execution_and_the_secret_policy(deployed: Transform) -> None:
+    # GIVEN the deployed template
+    template = deployed()
+    # THEN each function's role has the AWS basic execution policy and the secret policy, nothing else
+    for function in FUNCTIONS:
+        role = template["Resources"][role_of(template, function)]["Properties"]
+        assert role["ManagedPolicyArns"] == [
+            BASIC_EXECUTION_ROLE,
+            {"Ref": "TpnsSecretReadPolicy"},
+        ], function
+        assert role["AssumeRolePolicyDocument"]["Statement"] == [
+            {
+                "Action": ["sts:AssumeRole"],
+                "Effect": "Allow",
+                "Principal": {"Service": ["lambda.amazonaws.com"]},
+            }
+        ], function
+
+
+@pytest.mark.parametrize(
+    ("secret_id", "expected_resource"),
+    [
+        ("tpns/prod", f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:tpns/prod-??????"),
+        (SECRET_ARN, SECRET_ARN),
+    ],
+    ids=["secret-name", "secret-arn"],
+)
+def test_each_function_may_read_exactly_the_tpns_secret(
+    deployed: Transform, secret_id: str, expected_resource: str
+) -> None:
+    # GIVEN the template deployed with the secret given by name or by ARN
+    template = deployed(TpnsSecretId=secret_id)
+    for function in FUNCTIONS:
+        # WHEN collecting what the function's role allows on Secrets Manager
+        grants = [
+            (statement["Action"], render(statement["Resource"], {"TpnsSecretId": secret_id}))
+            for statement in role_statements(template, role_of(template, function))
+            if any(action.startswith("secretsmanager:") for action in as_list(statement["Action"]))
+        ]
+        # THEN it is GetSecretValue on that one secret
+        assert grants == [("secretsmanager:GetSecretValue", expected_resource)], function
+
+
+def test_kms_decrypt_only_with_the_configured_key_through_secrets_manager(
+    deployed: Transform,
+) -> None:
+    # GIVEN the template without and with a customer-managed key for the secret
+    without_key = deployed()
+    with_key = deployed(TpnsSecretKmsKeyArn=KMS_KEY_ARN)
+    for function in FUNCTIONS:
+
+        def kms(template: Template, function: str = function) -> list[dict[str, Any]]:
+            return [
+                statement
+                for statement in role_statements(template, role_of(template, function))
+                if any(action.startswith("kms:") for action in as_list(statement["Action"]))
+            ]
+
+        # THEN no KMS access without a key
+        assert kms(without_key) == [], function
+        # THEN with a key: Decrypt on that key only, and only on behalf of Secrets Manager
+        (statement,) = kms(with_key)
+        assert statement["Action"] == "kms:Decrypt"
+        assert render(statement["Resource"], {"TpnsSecretKmsKeyArn": KMS_KEY_ARN}) == KMS_KEY_ARN
+        via = statement["Condition"]["StringEquals"]["kms:ViaService"]
+        assert render(via, {}) == f"secretsmanager.{REGION}.amazonaws.com"
+
+
+def test_only_jobs_function_can_send_to_the_bulk_queue(deployed: Transform) -> None:
+    # GIVEN the deployed template
+    template = deployed()
+    # WHEN collecting every SQS grant of every function
+    grants = {
+        function: [
+            (statement["Action"], statement["Resource"])
+            for statement in role_statements(template, role_of(template, function))
+            if any(action.startswith("sqs:") for action in as_list(statement["Action"]))
+        ]
+        for function in FUNCTIONS
+    }
+    # THEN only the jobs function has one: SendMessage on the bulk queue
+    assert grants == {
+        "BindFunction": [],
+        "UnbindFunction": [],
+        "QueryFunction": [],
+        "JobsFunction": [("sqs:SendMessage", {"Fn::GetAtt": ["BulkQueue", "Arn"]})],
+    }
+
+
+def test_no_function_can_touch_the_dead_letter_queue(deployed: Transform) -> None:
+    # GIVEN every identity policy statement
+    for owner, statement in iam_statements(deployed()):
+        # THEN none mentions the dead-letter queue
+        assert "BulkDeadLetterQueue" not in json.dumps(statement), owner
+
+
+# ------------------------------------------------------------------ queues
+
+
+def test_bulk_queue_redrives_to_the_dead_letter_queue_after_parameter_receives(
+    deployed: Transform, sam_template: Template
+) -> None:
+    # GIVEN the bulk queue
+    queue = deployed()["Resources"]["BulkQueue"]["Properties"]
+    # THEN messages move to the DLQ after BulkMaxReceiveCount (default 5) deliveries
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["BulkDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": {"Ref": "BulkMaxReceiveCount"},
+    }
+    assert sam_template["Parameters"]["BulkMaxReceiveCount"]["Default"] == 5
+
+
+def test_bulk_queue_visibility_timeout_is_a_parameter_of_six_function_timeouts(
+    deployed: Transform, sam_template: Template
+) -> None:
+    # GIVEN the bulk queue and its visibility-timeout parameter
+    queue = deployed()["Resources"]["BulkQueue"]["Properties"]
+    parameter = sam_template["Parameters"]["BulkQueueVisibilityTimeout"]
+    # THEN the default leaves 6x a function timeout, and says why
+    assert queue["VisibilityTimeout"] == {"Ref": "BulkQueueVisibilityTimeout"}
+    assert parameter["Default"] == 180
+    assert parameter["Default"] >= 6 * sam_template["Globals"]["Function"]["Timeout"]
+    assert "6x" in parameter["Description"]
+
+
+def test_queues_are_encrypted_and_the_dlq_keeps_messages_longest(deployed: Transform) -> None:
+    # GIVEN both queues
+    resources = deployed()["Resources"]
+    queue = resources["BulkQueue"]["Properties"]
+    dlq = resources["BulkDeadLetterQueue"]["Properties"]
+    # THEN both use SQS-managed encryption, and the DLQ keeps messages 14 days (longer than the queue)
+    assert queue["SqsManagedSseEnabled"] is True
+    assert dlq["SqsManagedSseEnabled"] is True
+    assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert queue["MessageRetentionPeriod"] < dlq["MessageRetentionPeriod"]
+
+
+def test_queues_refuse_requests_without_tls(deployed: Transform) -> None:
+    # GIVEN the queue policies
+    policies = resources_of_type(deployed(), "AWS::SQS::QueuePolicy")
+    (policy,) = policies.values()
+    # THEN both queues deny every action to anyone not using TLS
+    assert policy["Properties"]["Queues"] == [{"Ref": "BulkQueue"}, {"Ref": "BulkDeadLetterQueue"}]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] == "*"
+    assert statement["Action"] == "sqs:*"
+    assert statement["Resource"] == [
+        {"Fn::GetAtt": ["BulkQueue", "Arn"]},
+        {"Fn::GetAtt": ["BulkDeadLetterQueue", "Arn"]},
+    ]
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+# ------------------------------------------------------------------ outputs
+
+
+def test_outputs_name_the_api_queues_and_layer(deployed: Transform) -> None:
+    # GIVEN the outputs of a default deployment
+    outputs = deployed()["Outputs"]
+    # THEN they give the API URL, both queue URLs and the layer version
+    assert set(outputs) == {"ApiUrl", "BulkQueueUrl", "BulkDeadLetterQueueUrl", "TpnsLayerArn"}
+    assert outputs["BulkQueueUrl"]["Value"] == {"Ref": "BulkQueue"}
+    assert outputs["BulkDeadLetterQueueUrl"]["Value"] == {"Ref": "BulkDeadLetterQueue"}
+    (layer,) = resources_of_type(deployed(), "AWS::Lambda::LayerVersion")
+    assert outputs["TpnsLayerArn"]["Value"] == {"Ref": layer}
