@@ -42,6 +42,7 @@ class Fault:
     code: int | None = None
     status: int | None = None
     seconds: float | None = None
+    access_id: str | None = None
     fired: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -78,9 +79,14 @@ class FaultSet:
         code: int | None = None,
         status: int | None = None,
         seconds: float | None = None,
+        access_id: str | None = None,
     ) -> Fault:
-        """Configure a fault; raises ValueError for an inconsistent one."""
+        """Configure a fault; raises ValueError for an inconsistent one.
+
+        ``access_id`` limits the fault to one app's calls (signature auth's AccessId header).
+        """
         fault = _validated(kind, times, probability, path, code, status, seconds)
+        fault.access_id = access_id
         with self._lock:
             self._faults.append(fault)
         logger.info("fault added: %s", fault)
@@ -106,7 +112,7 @@ class FaultSet:
     def __bool__(self) -> bool:
         return bool(self._faults)
 
-    def decide(self, endpoint: str) -> FaultDecision:
+    def decide(self, endpoint: str, access_id: str | None = None) -> FaultDecision:
         """Pick the faults that fire for one request to ``endpoint`` (consumes ``times``)."""
         if not self._faults:
             return NO_FAULT
@@ -116,6 +122,8 @@ class FaultSet:
         with self._lock:
             for fault in list(self._faults):
                 if fault.path is not None and fault.path != endpoint:
+                    continue
+                if fault.access_id is not None and fault.access_id != access_id:
                     continue
                 if fault.probability is not None and self._rng.random() >= fault.probability:
                     continue

@@ -11,6 +11,7 @@ import contextlib
 import ipaddress
 import json
 import logging
+import select
 import selectors
 import socket
 import threading
@@ -362,10 +363,18 @@ class TpnsEmulator:
             if c.in_flight > c.peak:
                 c.peak = c.in_flight
 
-    def _leave(self, record: CallRecord | None, fired: tuple[str, ...] = ()) -> None:
+    def _detach(self) -> None:
+        """A stalled request's client hung up: it no longer counts as in flight."""
+        with self._counters.lock:
+            self._counters.in_flight -= 1
+
+    def _leave(
+        self, record: CallRecord | None, fired: tuple[str, ...] = (), *, detached: bool = False
+    ) -> None:
         c = self._counters
         with c.lock:
-            c.in_flight -= 1
+            if not detached:
+                c.in_flight -= 1
             if record is None:
                 return
             c.requests += 1
@@ -650,6 +659,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "tpns-emulator/1"
     sys_version = ""
+    detached = False  # the current request's client hung up while it stalled
 
     @property
     def emu(self) -> TpnsEmulator:
@@ -764,26 +774,50 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _api(self, path: str, body: bytes) -> None:
         emu = self.emu
+        self.detached = False
         emu._enter()
         try:
             reply = self._process(path, body)
         except Exception:
             # An emulator bug must be loud, yet look like a server error to the client.
             logger.exception("emulator failed while handling %s", path)
-            emu._leave(None)
+            emu._leave(None, detached=self.detached)
             self.close_connection = True
             self._send_json(500, {"error": "emulator internal error"})
             return
         except BaseException:
-            emu._leave(None)
+            emu._leave(None, detached=self.detached)
             raise
         # Leave (and record) before answering, so a client that reads the stats right after
         # its response always sees its own call.
-        emu._leave(reply.record, reply.fired)
+        emu._leave(reply.record, reply.fired, detached=self.detached)
         if reply.drop:
             self._drop()
         else:
             self._send(reply.status, reply.body, reply.content_type, reply.headers)
+
+    def _stall(self, seconds: float, epoch: _Epoch) -> bool:
+        """Wait like a slow server; False when a reset or stop abandoned the request.
+
+        A request whose client hangs up meanwhile is still applied (a timed-out call may well
+        have happened, as with the real service) but stops counting as in flight, so peak
+        concurrency measures the calls clients are actually waiting on.
+        """
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if not self.emu._sleep(min(left, 0.02), epoch):
+                return False
+            if not self.detached and self._client_gone():
+                self.detached = True
+                self.emu._detach()
+        return True
+
+    def _client_gone(self) -> bool:
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
 
     def _process(self, path: str, body: bytes) -> _Reply:
         emu = self.emu
@@ -799,13 +833,13 @@ class _Handler(BaseHTTPRequestHandler):
         op, count = summarize(obj)
 
         epoch = emu._epoch
-        decision = emu.faults.decide(endpoint)
+        decision = emu.faults.decide(endpoint, access_id)
         fault = decision.fault
         delay = emu.latency_s + decision.delay
         if fault is not None and fault.kind == "hang":
             # Stall (typically past the client's timeout), then answer normally.
             delay += fault.seconds or 0.0
-        if delay > 0 and not emu._sleep(delay, epoch):
+        if delay > 0 and not self._stall(delay, epoch):
             return _Reply(0, b"", drop=True)  # abandoned by reset()/stop()
         if fault is not None and fault.kind != "hang":
             status, payload, outcome = _fault_answer(fault, endpoint, emu.style)
@@ -928,6 +962,7 @@ def _admin_route(
             code=data.get("code"),
             status=data.get("status"),
             seconds=data.get("seconds"),
+            access_id=data.get("access_id"),
         )
         return 200, {"ok": True, "fault": fault.as_dict()}
     if route == "config":

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote
-
 from aws_lambda_powertools.event_handler import Response
 
+from tpns_api import contract
 from tpns_api.lambda_adapter import (
     create_app,
     handler,
@@ -28,7 +27,7 @@ def query() -> Response[str]:
 def tokens_of_account(account: str) -> Response[str]:
     params = app.current_event.query_string_parameters or {}
     answer = service().tokens_of_account(
-        unquote(account),
+        contract.parse_path_parameter("account", account),
         params.get("account_type"),
         params.get("app"),
         time_budget=time_budget(app),
@@ -40,7 +39,9 @@ def tokens_of_account(account: str) -> Response[str]:
 def accounts_of_token(token: str) -> Response[str]:
     params = app.current_event.query_string_parameters or {}
     answer = service().accounts_of_token(
-        unquote(token), params.get("app"), time_budget=time_budget(app)
+        contract.parse_path_parameter("token", token),
+        params.get("app"),
+        time_budget=time_budget(app),
     )
     return to_response(answer)
 

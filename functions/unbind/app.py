@@ -14,6 +14,7 @@ from tpns_api.lambda_adapter import (
     handler,
     json_body,
     logger,
+    remaining_budget,
     service,
     time_budget,
     to_response,
@@ -40,12 +41,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 @logger.inject_lambda_context
 def _direct(event: Any, context: LambdaContext) -> dict[str, Any]:
+    """Answers like the API; raises when TPNS failed, so the caller's retry policy applies."""
     payload = (
         event.get("detail", event) if isinstance(event, dict) and "detail-type" in event else event
     )
     try:
-        answer = service().unbind(payload)
+        answer = service().unbind(payload, time_budget=remaining_budget(context))
     except Exception as exc:
         answer = error_response(exc, getattr(context, "aws_request_id", None))
+        if answer.status >= 500 or answer.status == 429:
+            raise
     logger.info("direct unbind answered", extra={"status": answer.status})
     return {"statusCode": answer.status, **answer.body}

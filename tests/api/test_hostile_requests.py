@@ -112,6 +112,9 @@ CATALOGUE: list[tuple[str, Body, set[str] | None]] = [
     ("operator-type-9", tok(1) | {"operator_type": 9}, None),
     ("operator-type-string", tok(1) | {"operator_type": "4"}, None),
     ("operator-type-disagrees", tok(1) | {"operator_type": 5}, None),
+    ("operator-type-zero", tok(1) | {"operator_type": 0}, None),
+    ("app-trailing-newline", tok(1) | {"app": "android\n"}, None),
+    ("100000-bad-items", {"token_list": [1] * 100_000}, None),
     ("app-path-traversal", tok(1) | {"app": "../../etc/passwd"}, None),
     ("app-unknown", tok(1) | {"app": "web"}, None),
     ("app-number", tok(1) | {"app": 7}, None),
@@ -164,7 +167,7 @@ CASES = [
 def assert_clear_4xx(answer: Any) -> None:
     assert 400 <= answer.status < 500, answer
     error = answer.body["error"]
-    assert error["code"] in {"validation_error", "unknown_app", "payload_too_large", "not_found"}
+    assert error["code"] in {"validation_error", "unknown_app", "payload_too_large"}
     message = error["message"]
     assert FIELD_FIRST.match(message), message
     assert "Traceback" not in answer.text
@@ -178,6 +181,37 @@ def test_hostile_post_bodies_get_a_4xx_naming_the_problem(
     answer = api(function, event_for(route, for_route(route, body)))
     assert_clear_4xx(answer)
     assert emulator.stats.requests == 0
+
+
+def test_undecodable_path_parameter_is_a_400_naming_it(api: Any, emulator: TpnsEmulator) -> None:
+    event = api_event("get-account-tokens", path="/v1/accounts/%ff%fe/tokens")
+    answer = api("query", event)
+    assert answer.status == 400
+    assert answer.body["error"]["message"] == "account: is not valid UTF-8 once URL-decoded"
+    assert emulator.stats.requests == 0
+
+
+def test_a_body_that_is_not_text_is_a_400(api: Any) -> None:
+    event = api_event("unbind-token-list")
+    event["body"] = {"token_list": ["t1"]}
+    answer = api("unbind", event)
+    assert answer.status == 400
+    assert answer.body["error"]["message"] == "body: must be JSON text"
+
+
+def test_an_oversized_invalid_list_is_refused_before_item_validation(api: Any) -> None:
+    answer = api("unbind", api_event("unbind-token-list", {"token_list": [1] * 100_000}))
+    assert answer.status == 413
+    assert len(answer.text) < 1_000
+
+
+def test_item_issues_are_capped_with_a_count(api: Any) -> None:
+    answer = api(
+        "jobs", api_event("jobs-unbind", {"operation": "unbind", "token_list": [1] * 5_000})
+    )
+    assert answer.status == 400
+    assert len(answer.body["error"]["details"]) == 20
+    assert answer.body["error"]["message"].endswith("(and 4995 more)")
 
 
 def test_invalid_base64_body_is_a_400(api: Any) -> None:
@@ -203,6 +237,10 @@ GET_CASES = [
     ("get-token-accounts", {"token": "tökén"}, None),
     ("get-token-accounts", {"token": "t1'; DROP TABLE x;--"}, None),
     ("get-token-accounts", {"token": "token1"}, {"app": "<script>"}),
+    ("get-account-tokens", {"account": "926@126.com"}, {"account_type": "²"}),
+    ("get-account-tokens", {"account": "926@126.com"}, {"account_type": "\u0661"}),
+    ("get-account-tokens", {"account": "926@126.com"}, {"account_type": "9" * 5000}),
+    ("get-account-tokens", {"account": "926@126.com"}, {"app": "android\n"}),
 ]
 
 

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import api_event
-from tests.conftest import ACCESS_ID
+from tests.conftest import ACCESS_ID, SECRET_KEY
+from tests.functions import FakeLambdaContext, load_function
+from tpns_account import UpstreamUnavailableError
 from tpns_emulator import TpnsEmulator
 
 
@@ -95,3 +97,51 @@ def test_missing_secret_is_502_service_misconfigured(api: Any, monkeypatch: Any)
     assert answer.status == 502
     assert answer.body["error"]["code"] == "service_misconfigured"
     assert "ResourceNotFoundException" in answer.body["error"]["message"]
+
+
+def test_unreachable_secrets_manager_is_503(api: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    api.reset()
+    answer = api("bind", api_event("bind"))
+    assert answer.status == 503
+    assert answer.body["error"]["code"] == "credentials_unavailable"
+
+
+def test_the_secret_name_is_not_in_answers(api: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("TPNS_SECRET_ID", "tpns/private-name")
+    api.reset()
+    answer = api("bind", api_event("bind"))
+    assert answer.status == 502
+    assert "tpns/private-name" not in answer.text
+
+
+def test_jobs_answer_503_when_the_queue_refuses(api: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("BULK_QUEUE_URL", "http://127.0.0.1:9/000000000000/missing")
+    api.reset()
+    answer = api("jobs", api_event("jobs-unbind"))
+    assert answer.status == 503
+    assert "resubmitting the job is safe" in answer.body["error"]["message"]
+
+
+def test_direct_unbind_raises_on_upstream_failure_so_retries_apply(
+    api: Any, emulator: TpnsEmulator
+) -> None:
+    emulator.faults.add("http", status=503)
+    with pytest.raises(UpstreamUnavailableError):
+        load_function("unbind").lambda_handler({"token_list": ["t1"]}, FakeLambdaContext(3_000))
+
+
+def test_the_secret_key_never_appears_in_answers_or_function_output(
+    api: Any, emulator: TpnsEmulator, capfd: Any
+) -> None:
+    # GIVEN every kind of answer: success, per-item failure, auth failure, unreachable
+    emulator.invalid_tokens.add("token2")
+    texts = [api("bind", api_event("bind")).text]
+    emulator.set_secret(ACCESS_ID, "rotated-elsewhere")
+    texts.append(api("bind", api_event("bind")).text)
+    emulator.faults.add("drop")
+    texts.append(api("query", api_event("query-token-list"), remaining_ms=3_000).text)
+    captured = capfd.readouterr()
+    # THEN the canary key is in none of them, nor in anything the functions printed
+    for text in [*texts, captured.out, captured.err]:
+        assert SECRET_KEY not in text

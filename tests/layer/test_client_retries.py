@@ -105,18 +105,31 @@ def test_concurrency_never_exceeds_its_bound(make_client: Any, emulator: TpnsEmu
     assert len(emulator.bindings(ACCESS_ID)) == 240
 
 
-def test_client_qps_cap_keeps_tpns_from_throttling(
+def test_client_qps_cap_paces_calls_and_keeps_tpns_from_throttling(
     make_client: Any, emulator: TpnsEmulator
 ) -> None:
-    # GIVEN TPNS throttles above 30 calls/s and the client is capped at 20 calls/s
-    emulator.qps_cap = 30
-    client = make_client(max_qps=20, max_concurrency=8)
-    # WHEN 25 calls' worth of tokens are bound
-    result = client.bind(tokens(500))
-    # THEN nothing was throttled
+    # GIVEN TPNS throttles above 60 calls/s and the client is capped at 50 calls/s
+    emulator.qps_cap = 60
+    client = make_client(max_qps=50, max_concurrency=8, time_budget=10.0)
+    # WHEN 80 calls' worth of tokens are bound
+    started = time.monotonic()
+    result = client.bind(tokens(1600))
+    elapsed = time.monotonic() - started
+    # THEN the calls were paced (80 calls at 50/s take at least 79/50 s) and none throttled
+    assert elapsed >= 79 / 50
     assert result.ok
     assert result.retries == 0
     assert emulator.stats.throttled == 0
+
+
+def test_without_a_qps_cap_tpns_throttles_the_same_load(
+    make_client: Any, emulator: TpnsEmulator
+) -> None:
+    # GIVEN the same TPNS cap and no client cap: the pacing above is what prevented throttling
+    emulator.qps_cap = 60
+    client = make_client(max_concurrency=8, time_budget=10.0)
+    client.bind(tokens(1600), raise_on_error=False)
+    assert emulator.stats.throttled > 0
 
 
 class _FlakyItems(BaseHTTPRequestHandler):
@@ -158,3 +171,43 @@ def test_items_failing_transiently_are_resent_alone(flaky_items: tuple[str, list
     result = client.unbind_tokens(["t1", "t2"])
     assert result.ok
     assert [b["token_list"] for b in bodies] == [["t1", "t2"], ["t2"]]
+
+
+class _AcceptedThenDown(BaseHTTPRequestHandler):
+    """First answer: item 1 failed internally; afterwards the server is down (HTTP 503)."""
+
+    protocol_version = "HTTP/1.1"
+    calls: list[int] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.calls.append(1)
+        if len(self.calls) == 1:
+            status, reply = 200, b'{"ret_code": 1008026, "result": ["0", "1008004", "0"]}'
+        else:
+            status, reply = 503, b"down"
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_items_tpns_accepted_stay_accepted_when_the_retry_of_others_fails() -> None:
+    handler = type("Handler", (_AcceptedThenDown,), {"calls": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = TpnsClient(
+            AppCredentials(ACCESS_ID, SECRET_KEY),
+            endpoint=f"http://127.0.0.1:{server.server_address[1]}",
+            retry=RetryPolicy(base_delay=0.01, max_attempts=3),
+        )
+        result = client.unbind_tokens(["t1", "t2", "t3"], raise_on_error=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [i.status for i in result.items] == ["accepted", "error", "accepted"]
+    assert isinstance(result.items[1].error, UpstreamUnavailableError)

@@ -90,8 +90,23 @@ def test_cache_expires_after_max_age(make_secret: Any, moto_endpoint: str) -> No
 
 def test_missing_secret_is_a_credentials_error_naming_it(moto_endpoint: str) -> None:
     creds, _ = provider(moto_endpoint, "tpns/does-not-exist")
-    with pytest.raises(CredentialsError, match=r"'tpns/does-not-exist': ResourceNotFoundException"):
+    with pytest.raises(
+        CredentialsError, match=r"could not read the TPNS secret \(ResourceNotFoundException\)"
+    ) as caught:
         creds.get()
+    assert not caught.value.retryable
+
+
+def test_unreachable_secrets_manager_is_a_retryable_credentials_error() -> None:
+    creds = SecretsManagerCredentials(
+        "tpns/x",
+        boto3_client=boto3.client(
+            "secretsmanager", endpoint_url="http://127.0.0.1:9", region_name=REGION
+        ),
+    )
+    with pytest.raises(CredentialsError, match="EndpointConnectionError") as caught:
+        creds.get()
+    assert caught.value.retryable
 
 
 @pytest.mark.parametrize(
@@ -139,6 +154,30 @@ def test_rotation_is_picked_up_after_one_auth_failure(
     assert result.ok
     assert counting.reads == 2
     assert emulator.tokens_of(ACCESS_ID, "bb") == ["t2"]
+
+
+def test_rotation_is_picked_up_by_every_chunk_of_a_large_request(
+    make_secret: Any,
+    moto_endpoint: str,
+    secretsmanager: Any,
+    make_client: Any,
+    emulator: TpnsEmulator,
+) -> None:
+    # GIVEN a cached secret, then a rotation in TPNS and in Secrets Manager
+    name = make_secret(SINGLE)
+    creds, counting = provider(moto_endpoint, name)
+    client = make_client(credentials=creds, max_concurrency=8)
+    client.bind([TokenAccounts("t0", (Account("aa"),))])
+    rotated = "CANARY-rotated-again-k3y-77aa"
+    emulator.set_secret(ACCESS_ID, rotated)
+    secretsmanager.put_secret_value(
+        SecretId=name, SecretString=json.dumps({"access_id": ACCESS_ID, "secret_key": rotated})
+    )
+    # WHEN 160 tokens (8 concurrent chunks, all failing auth at once) are bound
+    result = client.bind([TokenAccounts(f"t{i:03d}", (Account(f"a{i:03d}"),)) for i in range(160)])
+    # THEN one re-read serves every chunk and every item is accepted
+    assert result.ok
+    assert counting.reads == 2
 
 
 def test_auth_failure_after_refresh_is_final(

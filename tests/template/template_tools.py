@@ -24,7 +24,17 @@ PSEUDO_PARAMETERS = {
 REQUIRED_PARAMETERS = {"TpnsSecretId": "tpns/prod"}
 
 BASIC_EXECUTION_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-FUNCTIONS = ("BindFunction", "UnbindFunction", "QueryFunction", "JobsFunction")
+# Behind API Gateway: each answers within its 29 s timeout.
+API_FUNCTIONS = ("BindFunction", "UnbindFunction", "QueryFunction", "JobsFunction")
+# Every function: the API ones, the bulk queue consumer and the scheduled cleanup.
+FUNCTIONS = (*API_FUNCTIONS, "BulkFunction", "CleanupFunction")
+# The functions that call TPNS, and so read its secret (cleanup only queues messages).
+SECRET_READERS = (*API_FUNCTIONS, "BulkFunction")
+# The only resources a policy may name with a wildcard: the cleanup bucket's three prefixes.
+CLEANUP_PREFIXES = ("pending", "done", "state")
+CLEANUP_OBJECT_RESOURCES = tuple(
+    f"${{CleanupBucket.Arn}}/{prefix}/*" for prefix in CLEANUP_PREFIXES
+)
 
 Template = dict[str, Any]
 NO_VALUE = object()
@@ -156,8 +166,25 @@ def role_statements(template: Template, role: str) -> list[dict[str, Any]]:
     return statements
 
 
+def grants(
+    template: Template, function: str, service: str, params: dict[str, str] | None = None
+) -> list[tuple[Any, Any]]:
+    """(Action, rendered Resource) of every statement of the function's role on the service."""
+    values = {**REQUIRED_PARAMETERS, **(params or {})}
+    return [
+        (
+            statement["Action"],
+            [render(item, values) for item in statement["Resource"]]
+            if isinstance(statement["Resource"], list)
+            else render(statement["Resource"], values),
+        )
+        for statement in role_statements(template, role_of(template, function))
+        if any(action.startswith(f"{service}:") for action in as_list(statement["Action"]))
+    ]
+
+
 def role_of(template: Template, function: str) -> str:
     role = template["Resources"][function]["Properties"]["Role"]
-    assert isinstance(role, dict), f"{function} must use the role SAM generates"
+    assert isinstance(role, dict), f"{function} must use a role of the template"
     name: str = role["Fn::GetAtt"][0]
     return name

@@ -15,11 +15,14 @@ import pytest
 from cfnlint.api import ManualArgs, lint
 from template_tools import (
     ACCOUNT_ID,
+    API_FUNCTIONS,
     BASIC_EXECUTION_ROLE,
+    CLEANUP_OBJECT_RESOURCES,
     FUNCTIONS,
     REGION,
     REQUIRED_PARAMETERS,
     ROOT,
+    SECRET_READERS,
     TEMPLATE_PATH,
     Template,
     as_list,
@@ -134,13 +137,15 @@ def test_transformed_template_is_lint_clean(transform: Transform, mode: str) -> 
 def test_functions_run_python311_on_arm64_within_api_gateway_timeout(deployed: Transform) -> None:
     # GIVEN the deployed functions
     functions = resources_of_type(deployed(), "AWS::Lambda::Function")
-    # THEN there are the four of them, each on python3.11 / arm64, answering before API Gateway quits
+    # THEN there are the six of them, each on python3.11 / arm64, the API ones answering before
+    # API Gateway quits (bulk and cleanup have timeouts of their own, see test_bulk_and_cleanup)
     assert sorted(functions) == sorted(FUNCTIONS)
     for name, function in functions.items():
         properties = function["Properties"]
         assert properties["Runtime"] == "python3.11", name
         assert properties["Architectures"] == ["arm64"], name
-        assert properties["Timeout"] < API_GATEWAY_TIMEOUT_S, name
+        if name in API_FUNCTIONS:
+            assert properties["Timeout"] < API_GATEWAY_TIMEOUT_S, name
         assert properties["MemorySize"] == {"Ref": "FunctionMemorySize"}, name
         assert properties["Handler"] == "app.lambda_handler", name
 
@@ -167,6 +172,8 @@ def test_each_function_has_its_own_code_directory(sam_template: Template) -> Non
         "UnbindFunction": "functions/unbind/",
         "QueryFunction": "functions/query/",
         "JobsFunction": "functions/jobs/",
+        "BulkFunction": "functions/bulk/",
+        "CleanupFunction": "functions/cleanup/",
     }
 
 
@@ -237,16 +244,25 @@ def test_secret_parameter_takes_a_reference_never_a_value(sam_template: Template
     assert not pattern.fullmatch('{"access_id": "1500001048", "secret_key": "x"}')
 
 
-def test_only_jobs_function_knows_the_bulk_queue(deployed: Transform) -> None:
+def test_only_the_producers_know_the_bulk_queue(deployed: Transform) -> None:
     # GIVEN the deployed functions
     functions = resources_of_type(deployed(), "AWS::Lambda::Function")
-    # THEN the jobs function gets the bulk queue URL, the others do not
+    # THEN the jobs and cleanup functions get the bulk queue URL, the others do not; only the
+    # bulk function knows the dead-letter queue, only cleanup the manifests bucket
     for name, function in functions.items():
         variables = function["Properties"]["Environment"]["Variables"]
-        if name == "JobsFunction":
-            assert variables["BULK_QUEUE_URL"] == {"Ref": "BulkQueue"}
+        if name in ("JobsFunction", "CleanupFunction"):
+            assert variables["BULK_QUEUE_URL"] == {"Ref": "BulkQueue"}, name
         else:
             assert "BULK_QUEUE_URL" not in variables, name
+        if name == "BulkFunction":
+            assert variables["DEAD_LETTER_QUEUE_URL"] == {"Ref": "BulkDeadLetterQueue"}
+        else:
+            assert "DEAD_LETTER_QUEUE_URL" not in variables, name
+        if name == "CleanupFunction":
+            assert variables["CLEANUP_BUCKET"] == {"Ref": "CleanupBucket"}
+        else:
+            assert "CLEANUP_BUCKET" not in variables, name
 
 
 def test_each_function_has_a_log_group_with_parameter_retention(
@@ -266,19 +282,24 @@ def test_each_function_has_a_log_group_with_parameter_retention(
 
 
 def test_api_events_declare_exactly_the_eight_routes(sam_template: Template) -> None:
-    # GIVEN the Api events of the SAM functions
+    # GIVEN the events of the SAM functions
     routes = {}
+    other_events = {}
     for name, body in sam_template["Resources"].items():
         if body["Type"] != "AWS::Serverless::Function":
             continue
         for event in body["Properties"].get("Events", {}).values():
-            assert event["Type"] == "Api", name
+            if event["Type"] != "Api":
+                other_events[name] = [*other_events.get(name, []), event["Type"]]
+                continue
             properties = event["Properties"]
             # THEN each one is on the one TpnsApi
             assert properties["RestApiId"] == {"Ref": "TpnsApi"}, name
             routes[(properties["Method"].upper(), properties["Path"])] = name
     # THEN together they are exactly the routes of DESIGN.md, on the intended functions
     assert routes == EXPECTED_ROUTES
+    # THEN the bulk and cleanup functions have no route, only their queue and their schedule
+    assert other_events == {"BulkFunction": ["SQS"], "CleanupFunction": ["ScheduleV2"]}
 
 
 @pytest.mark.parametrize("mode", AUTH_MODES)
@@ -483,19 +504,24 @@ def test_no_policy_grants_wildcard_actions_or_resources(deployed: Transform, mod
             assert "*" not in action, (owner, action)
         for resource in as_list(statement["Resource"]):
             rendered = render(resource, {**REQUIRED_PARAMETERS, "TpnsSecretKmsKeyArn": KMS_KEY_ARN})
+            # (objects under the cleanup bucket's three prefixes are the one allowed pattern)
+            if rendered in CLEANUP_OBJECT_RESOURCES:
+                continue
             assert "*" not in json.dumps(rendered), (owner, resource)
 
 
 def test_roles_attach_only_basic_execution_and_the_secret_policy(deployed: Transform) -> None:
     # GIVEN the deployed template
     template = deployed()
-    # THEN each function's role has the AWS basic execution policy and the secret policy, nothing else
+    # THEN each function's role has the AWS basic execution policy and, if it calls TPNS, the
+    # secret policy; nothing else (no AWSLambdaSQSQueueExecutionRole: it covers every queue)
     for function in FUNCTIONS:
         role = template["Resources"][role_of(template, function)]["Properties"]
-        assert role["ManagedPolicyArns"] == [
-            BASIC_EXECUTION_ROLE,
-            {"Ref": "TpnsSecretReadPolicy"},
-        ], function
+        attached = [render(arn, REQUIRED_PARAMETERS) for arn in role["ManagedPolicyArns"]]
+        expected = [BASIC_EXECUTION_ROLE]
+        if function in SECRET_READERS:
+            expected.append({"Ref": "TpnsSecretReadPolicy"})
+        assert attached == expected, function
         assert role["AssumeRolePolicyDocument"]["Statement"] == [
             {
                 "Action": ["sts:AssumeRole"],
@@ -525,8 +551,11 @@ def test_each_function_may_read_exactly_the_tpns_secret(
             for statement in role_statements(template, role_of(template, function))
             if any(action.startswith("secretsmanager:") for action in as_list(statement["Action"]))
         ]
-        # THEN it is GetSecretValue on that one secret
-        assert grants == [("secretsmanager:GetSecretValue", expected_resource)], function
+        # THEN it is GetSecretValue on that one secret (none at all for cleanup)
+        if function in SECRET_READERS:
+            assert grants == [("secretsmanager:GetSecretValue", expected_resource)], function
+        else:
+            assert grants == [], function
 
 
 def test_kms_decrypt_only_with_the_configured_key_through_secrets_manager(
@@ -546,6 +575,9 @@ def test_kms_decrypt_only_with_the_configured_key_through_secrets_manager(
 
         # THEN no KMS access without a key
         assert kms(without_key) == [], function
+        if function not in SECRET_READERS:
+            assert kms(with_key) == [], function
+            continue
         # THEN with a key: Decrypt on that key only, and only on behalf of Secrets Manager
         (statement,) = kms(with_key)
         assert statement["Action"] == "kms:Decrypt"
@@ -554,7 +586,9 @@ def test_kms_decrypt_only_with_the_configured_key_through_secrets_manager(
         assert render(via, {}) == f"secretsmanager.{REGION}.amazonaws.com"
 
 
-def test_only_jobs_function_can_send_to_the_bulk_queue(deployed: Transform) -> None:
+def test_only_the_producers_send_to_the_bulk_queue_and_only_bulk_consumes_it(
+    deployed: Transform,
+) -> None:
     # GIVEN the deployed template
     template = deployed()
     # WHEN collecting every SQS grant of every function
@@ -566,20 +600,30 @@ def test_only_jobs_function_can_send_to_the_bulk_queue(deployed: Transform) -> N
         ]
         for function in FUNCTIONS
     }
-    # THEN only the jobs function has one: SendMessage on the bulk queue
+    bulk_queue = {"Fn::GetAtt": ["BulkQueue", "Arn"]}
+    # THEN jobs and cleanup may send to the bulk queue; the bulk function may consume it and send
+    # to its dead-letter queue; nothing else
     assert grants == {
         "BindFunction": [],
         "UnbindFunction": [],
         "QueryFunction": [],
-        "JobsFunction": [("sqs:SendMessage", {"Fn::GetAtt": ["BulkQueue", "Arn"]})],
+        "JobsFunction": [("sqs:SendMessage", bulk_queue)],
+        "BulkFunction": [
+            (["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], bulk_queue),
+            ("sqs:SendMessage", {"Fn::GetAtt": ["BulkDeadLetterQueue", "Arn"]}),
+        ],
+        "CleanupFunction": [("sqs:SendMessage", bulk_queue)],
     }
 
 
-def test_no_function_can_touch_the_dead_letter_queue(deployed: Transform) -> None:
+def test_only_the_bulk_function_can_touch_the_dead_letter_queue(deployed: Transform) -> None:
     # GIVEN every identity policy statement
     for owner, statement in iam_statements(deployed()):
-        # THEN none mentions the dead-letter queue
-        assert "BulkDeadLetterQueue" not in json.dumps(statement), owner
+        # THEN none but the bulk function's mentions the dead-letter queue, and that one only sends
+        if "BulkDeadLetterQueue" in json.dumps(statement):
+            assert owner == "BulkFunctionRole"
+            assert statement["Action"] == "sqs:SendMessage"
+            assert statement["Resource"] == {"Fn::GetAtt": ["BulkDeadLetterQueue", "Arn"]}
 
 
 # ------------------------------------------------------------------ queues
@@ -603,52 +647,84 @@ def test_bulk_queue_visibility_timeout_is_a_parameter_of_six_function_timeouts(
 ) -> None:
     # GIVEN the bulk queue and its visibility-timeout parameter
     queue = deployed()["Resources"]["BulkQueue"]["Properties"]
-    parameter = sam_template["Parameters"]["BulkQueueVisibilityTimeout"]
-    # THEN the default leaves 6x a function timeout, and says why
+    parameters = sam_template["Parameters"]
+    parameter = parameters["BulkQueueVisibilityTimeout"]
+    # THEN the default leaves 6x the bulk function's timeout plus the batching window (AWS
+    # guidance for a queue Lambda consumes), and says so
     assert queue["VisibilityTimeout"] == {"Ref": "BulkQueueVisibilityTimeout"}
-    assert parameter["Default"] == 180
-    assert parameter["Default"] >= 6 * sam_template["Globals"]["Function"]["Timeout"]
-    assert "6x" in parameter["Description"]
+    assert parameter["Default"] == 6 * 90 + 1
+    assert parameter["Default"] >= (
+        6 * parameters["BulkFunctionTimeout"]["Default"]
+        + parameters["BulkMaximumBatchingWindowInSeconds"]["Default"]
+    )
+    assert "6x BulkFunctionTimeout" in " ".join(parameter["Description"].split())
 
 
-def test_queues_are_encrypted_and_the_dlq_keeps_messages_longest(deployed: Transform) -> None:
-    # GIVEN both queues
+def test_queues_are_encrypted_and_the_dlqs_keep_messages_longest(deployed: Transform) -> None:
+    # GIVEN the three queues
     resources = deployed()["Resources"]
+    assert sorted(resources_of_type(deployed(), "AWS::SQS::Queue")) == [
+        "BulkDeadLetterQueue",
+        "BulkQueue",
+        "CleanupScheduleDeadLetterQueue",
+    ]
     queue = resources["BulkQueue"]["Properties"]
-    dlq = resources["BulkDeadLetterQueue"]["Properties"]
-    # THEN both use SQS-managed encryption, and the DLQ keeps messages 14 days (longer than the queue)
+    dlqs = [
+        resources[name]["Properties"]
+        for name in ("BulkDeadLetterQueue", "CleanupScheduleDeadLetterQueue")
+    ]
+    # THEN all use SQS-managed encryption, and the DLQs keep messages 14 days (longer than the queue)
     assert queue["SqsManagedSseEnabled"] is True
-    assert dlq["SqsManagedSseEnabled"] is True
-    assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
-    assert queue["MessageRetentionPeriod"] < dlq["MessageRetentionPeriod"]
+    for dlq in dlqs:
+        assert dlq["SqsManagedSseEnabled"] is True
+        assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
+        assert queue["MessageRetentionPeriod"] < dlq["MessageRetentionPeriod"]
 
 
 def test_queues_refuse_requests_without_tls(deployed: Transform) -> None:
     # GIVEN the queue policies
-    policies = resources_of_type(deployed(), "AWS::SQS::QueuePolicy")
-    (policy,) = policies.values()
-    # THEN both queues deny every action to anyone not using TLS
-    assert policy["Properties"]["Queues"] == [{"Ref": "BulkQueue"}, {"Ref": "BulkDeadLetterQueue"}]
-    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert statement["Effect"] == "Deny"
-    assert statement["Principal"] == "*"
-    assert statement["Action"] == "sqs:*"
-    assert statement["Resource"] == [
-        {"Fn::GetAtt": ["BulkQueue", "Arn"]},
-        {"Fn::GetAtt": ["BulkDeadLetterQueue", "Arn"]},
-    ]
-    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    template = deployed()
+    policies = resources_of_type(template, "AWS::SQS::QueuePolicy")
+    covered = []
+    for policy in policies.values():
+        queues = policy["Properties"]["Queues"]
+        # THEN each has one statement: deny every action on its queues to anyone not using TLS
+        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert statement["Effect"] == "Deny"
+        assert statement["Principal"] == "*"
+        assert statement["Action"] == "sqs:*"
+        assert as_list(statement["Resource"]) == [
+            {"Fn::GetAtt": [queue["Ref"], "Arn"]} for queue in queues
+        ]
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        covered.extend(queue["Ref"] for queue in queues)
+    # THEN together they cover every queue, each once (a queue has one policy)
+    assert sorted(covered) == sorted(resources_of_type(template, "AWS::SQS::Queue"))
 
 
 # ------------------------------------------------------------------ outputs
 
 
-def test_outputs_name_the_api_queues_and_layer(deployed: Transform) -> None:
+def test_outputs_name_the_api_queues_bucket_and_layer(deployed: Transform) -> None:
     # GIVEN the outputs of a default deployment
     outputs = deployed()["Outputs"]
-    # THEN they give the API URL, both queue URLs and the layer version
-    assert set(outputs) == {"ApiUrl", "BulkQueueUrl", "BulkDeadLetterQueueUrl", "TpnsLayerArn"}
+    # THEN they give the API URL, the queue URLs, the manifests bucket, the cleanup function and
+    # the layer version
+    assert set(outputs) == {
+        "ApiUrl",
+        "BulkQueueUrl",
+        "BulkDeadLetterQueueUrl",
+        "CleanupBucketName",
+        "CleanupScheduleDeadLetterQueueUrl",
+        "CleanupFunctionName",
+        "TpnsLayerArn",
+    }
     assert outputs["BulkQueueUrl"]["Value"] == {"Ref": "BulkQueue"}
     assert outputs["BulkDeadLetterQueueUrl"]["Value"] == {"Ref": "BulkDeadLetterQueue"}
+    assert outputs["CleanupBucketName"]["Value"] == {"Ref": "CleanupBucket"}
+    assert outputs["CleanupScheduleDeadLetterQueueUrl"]["Value"] == {
+        "Ref": "CleanupScheduleDeadLetterQueue"
+    }
+    assert outputs["CleanupFunctionName"]["Value"] == {"Ref": "CleanupFunction"}
     (layer,) = resources_of_type(deployed(), "AWS::Lambda::LayerVersion")
     assert outputs["TpnsLayerArn"]["Value"] == {"Ref": layer}

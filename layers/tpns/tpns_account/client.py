@@ -10,6 +10,7 @@ import json
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -75,11 +76,13 @@ class _Counters:
         self._lock = threading.Lock()
         self.calls = 0
         self.retries = 0
+        self.throttled = 0
 
-    def add(self, calls: int = 0, retries: int = 0) -> None:
+    def add(self, calls: int = 0, retries: int = 0, throttled: int = 0) -> None:
         with self._lock:
             self.calls += calls
             self.retries += retries
+            self.throttled += throttled
 
 
 class TpnsClient:
@@ -158,7 +161,12 @@ class TpnsClient:
                 )
                 items.append(ItemResult(index, item, item_status(answer.code), answer.code, reason))
         result = BatchResult(
-            operation, items, override_warnings(operation), counters.calls, counters.retries
+            operation,
+            items,
+            override_warnings(operation),
+            counters.calls,
+            counters.retries,
+            counters.throttled,
         )
         if raise_on_error:
             result.raise_for_errors()
@@ -243,6 +251,12 @@ class TpnsClient:
                 return self._send_chunk(chunk, app, deadline, counters)
             except TpnsError as exc:
                 return exc
+            except Exception as exc:
+                # Whatever TPNS sent that we failed to read must not cost the other chunks.
+                logger.exception("could not interpret a TPNS answer")
+                return UnexpectedResponseError(
+                    f"could not interpret TPNS's answer ({type(exc).__name__})"
+                )
 
         outcomes = self._map(send, parts)
         return list(zip(parts, outcomes, strict=True)), counters
@@ -278,17 +292,28 @@ class TpnsClient:
             try:
                 per_item = self._call(part, app, deadline)
             except AuthError as exc:
+                exc.attempts = attempt
                 if refreshed:
-                    exc.attempts = attempt
-                    raise
+                    return _settle(answers, pending, exc)
                 refreshed = True
                 logger.warning("TPNS refused the credentials; re-reading the secret once")
-                self.credentials.refresh()
+                try:
+                    self.credentials.refresh()
+                except TpnsError as refresh_error:
+                    return _settle(answers, pending, refresh_error)
                 continue
             except RetryableError as exc:
                 exc.attempts = attempt
-                self._backoff_or_raise(exc, attempt, deadline)
+                counters.add(throttled=1 if isinstance(exc, ThrottledError) else 0)
+                try:
+                    self._backoff_or_raise(exc, attempt, deadline)
+                except RetryableError as final:
+                    return _settle(answers, pending, final)
                 continue
+            except TpnsError as exc:
+                if isinstance(exc, UpstreamError):
+                    exc.attempts = attempt
+                return _settle(answers, pending, exc)
             still_pending: list[int] = []
             worst: _ItemAnswer | None = None
             for position, answer in zip(pending, per_item, strict=True):
@@ -300,12 +325,11 @@ class TpnsClient:
             if worst is not None:
                 error = _error_for_code(worst.code, "", attempts=attempt)
                 assert isinstance(error, RetryableError)
+                counters.add(throttled=1 if isinstance(error, ThrottledError) else 0)
                 try:
                     self._backoff_or_raise(error, attempt, deadline)
                 except RetryableError as final:
-                    for position in pending:
-                        answers[position] = final
-                    return answers
+                    return _settle(answers, pending, final)
         return answers
 
     def _backoff_or_raise(self, error: RetryableError, attempt: int, deadline: float) -> None:
@@ -334,8 +358,6 @@ class TpnsClient:
 
     def _call(self, chunk: Chunk, app: str | None, deadline: float) -> list[_ItemAnswer]:
         creds = self.credentials.get(app)
-        headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
-        headers.update(self._auth_headers(creds, chunk.body))
         with self._slots:
             if self._limiter is not None and not self._limiter.acquire(deadline):
                 raise ThrottledError(
@@ -344,17 +366,21 @@ class TpnsClient:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise UpstreamTimeoutError("the deadline passed before TPNS could be called")
+            # Signed only now, after any wait, so the TimeStamp is fresh when it is sent.
+            headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
+            headers.update(self._auth_headers(creds, chunk.body))
+            read_timeout = min(self.timeout, remaining)
             started = time.monotonic()
             try:
                 response = self._session.post(
                     self.base_url + chunk.path,
                     data=chunk.body,
                     headers=headers,
-                    timeout=(min(self.connect_timeout, remaining), min(self.timeout, remaining)),
+                    timeout=(min(self.connect_timeout, read_timeout), read_timeout),
                 )
             except requests.Timeout:
                 raise UpstreamTimeoutError(
-                    f"TPNS did not answer within {min(self.timeout, remaining):.2f}s"
+                    f"TPNS did not answer within {read_timeout:.2f}s"
                 ) from None
             except requests.RequestException as exc:
                 raise UpstreamUnavailableError(
@@ -395,7 +421,7 @@ def _envelope_code(body: object) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and codes.INTEGER.fullmatch(value.strip()):
         return int(value)
     return None
 
@@ -506,15 +532,18 @@ def _query_entries(body: dict[str, Any], chunk: Chunk) -> list[dict[str, Any] | 
                 by_key.setdefault(str(entry["token"]), entry)
             elif "account" in entry:
                 account = str(entry["account"])
-                account_type = entry.get("account_type")
+                typed = "account_type" in entry
+                account_type = _account_type(entry.get("account_type")) if typed else None
                 by_key.setdefault((account, account_type), entry)
-                by_key.setdefault((account, None), entry)
+    asked = Counter(item.account for item in chunk.items if isinstance(item, Account))
     found: list[dict[str, Any] | None] = []
     for item in chunk.items:
         if isinstance(item, Account):
-            found.append(
-                by_key.get((item.account, item.account_type)) or by_key.get((item.account, None))
-            )
+            entry = by_key.get((item.account, item.account_type))
+            if entry is None and asked[item.account] == 1:
+                # TPNS may omit account_type; that is unambiguous only if asked once
+                entry = by_key.get((item.account, None))
+            found.append(entry)
         else:
             found.append(by_key.get(str(item)))
     return found
@@ -522,15 +551,18 @@ def _query_entries(body: dict[str, Any], chunk: Chunk) -> list[dict[str, Any] | 
 
 def _query_item(index: int, item: str | Account, answer: _ItemAnswer) -> QueryItem:
     entry = answer.entry or {}
-    status = query_status(answer.code)
-    reason = None if answer.code == codes.SUCCESS else answer.raw or codes.describe(answer.code)
+    code = answer.code
+    if code == codes.SUCCESS and answer.entry is None:
+        code = codes.NOT_FOUND  # "found", yet nothing listed for it
+    status = query_status(code)
+    reason = None if code == codes.SUCCESS else answer.raw or codes.describe(code)
     if isinstance(item, Account):
         tokens = entry.get("token_list") or []
         return QueryItem(
             index,
             item,
             status,
-            answer.code,
+            code,
             tokens=tuple(str(t) for t in tokens if isinstance(t, str | int)),
             reason=reason,
         )
@@ -540,12 +572,21 @@ def _query_item(index: int, item: str | Account, answer: _ItemAnswer) -> QueryIt
         for a in raw_accounts
         if isinstance(a, dict) and "account" in a
     )
-    return QueryItem(index, item, status, answer.code, accounts=accounts, reason=reason)
+    return QueryItem(index, item, status, code, accounts=accounts, reason=reason)
 
 
 def _account_type(value: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and codes.INTEGER.fullmatch(value):
         return int(value)
     return 0
+
+
+def _settle(
+    answers: list[_ItemAnswer | TpnsError], pending: list[int], error: TpnsError
+) -> list[_ItemAnswer | TpnsError]:
+    """Give ``error`` to the items still waiting; items TPNS already answered keep that."""
+    for position in pending:
+        answers[position] = error
+    return answers

@@ -6,6 +6,7 @@ the bulk path all ask it rather than matching numbers themselves.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 
@@ -72,6 +73,7 @@ LEGACY_WORDS: dict[str, int] = {
 }
 
 UNKNOWN_ITEM_CODE = -1
+INTEGER = re.compile(r"-?[0-9]{1,12}")
 
 
 def classify(code: int) -> CodeClass:
@@ -98,7 +100,7 @@ def parse_item_code(value: object) -> tuple[int, str | None]:
         return value, None
     if isinstance(value, str):
         text = value.strip()
-        if text.lstrip("-").isdigit():
+        if INTEGER.fullmatch(text):
             return int(text), None
         word = LEGACY_WORDS.get(text.lower())
         if word is not None:

@@ -14,7 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tpns_account.errors import CredentialsError, SecretFormatError, UnknownAppError
+from tpns_account.errors import (
+    CredentialsError,
+    CredentialsUnavailableError,
+    SecretFormatError,
+    UnknownAppError,
+)
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
@@ -25,6 +30,19 @@ logger = logging.getLogger(__name__)
 DEFAULT_APP = "default"
 DEFAULT_MAX_AGE_S = 300
 MIN_REFRESH_INTERVAL_S = 1.0
+# Secrets Manager answers that may succeed on a later try (not permissions or a missing secret).
+TRANSIENT_AWS_ERRORS = frozenset(
+    {
+        "ThrottlingException",
+        "InternalServiceError",
+        "ServiceUnavailable",
+        "RequestTimeout",
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+        "ConnectionClosedError",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +194,7 @@ class SecretsManagerCredentials:
         self._boto3_client = boto3_client
         self._provider = provider
         self._lock = threading.Lock()
-        self._force_next = False
+        self._refresh_lock = threading.Lock()
         self._last_forced = 0.0
         self._parsed: tuple[object, AppSet] | None = None
 
@@ -187,18 +205,18 @@ class SecretsManagerCredentials:
         return sorted(self._app_set().apps)
 
     def refresh(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            if now - self._last_forced < MIN_REFRESH_INTERVAL_S:
+        """Re-read the secret now; concurrent callers wait for that one read and share it."""
+        with self._refresh_lock:
+            if time.monotonic() - self._last_forced < MIN_REFRESH_INTERVAL_S:
                 return
-            self._last_forced = now
-            self._force_next = True
-        logger.info("TPNS credentials marked stale; next use re-reads the secret")
+            logger.info("TPNS credentials refused upstream; re-reading the secret")
+            self._remember(self._fetch(force=True))
+            self._last_forced = time.monotonic()
 
     def _app_set(self) -> AppSet:
-        with self._lock:
-            force, self._force_next = self._force_next, False
-        raw = self._fetch(force)
+        return self._remember(self._fetch(force=False))
+
+    def _remember(self, raw: str | bytes) -> AppSet:
         parsed = self._parsed
         if parsed is not None and parsed[0] is raw:
             return parsed[1]
@@ -211,14 +229,16 @@ class SecretsManagerCredentials:
         try:
             value = provider.get(self.secret_id, max_age=self.max_age, force_fetch=force)
         except Exception as exc:
-            # Name the secret and the AWS error code only; botocore messages can be long but
-            # never carry the value, and the value is what must not leak.
+            # The AWS error code says what went wrong; botocore's messages never carry the
+            # value, but the secret's name stays in our logs rather than in callers' answers.
             reason = _aws_error_code(exc)
-            raise CredentialsError(
-                f"could not read TPNS secret {self.secret_id!r}: {reason}"
-            ) from None
+            logger.error("could not read TPNS secret %s: %s", self.secret_id, reason)
+            error_class = (
+                CredentialsUnavailableError if reason in TRANSIENT_AWS_ERRORS else CredentialsError
+            )
+            raise error_class(f"could not read the TPNS secret ({reason})") from None
         if not isinstance(value, str | bytes):
-            raise SecretFormatError(f"TPNS secret {self.secret_id!r} has no string value")
+            raise SecretFormatError("the TPNS secret has no string value")
         return value
 
     def _make_provider(self) -> SecretsProvider:
@@ -231,12 +251,19 @@ class SecretsManagerCredentials:
 
 
 def _aws_error_code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping):
-        error = response.get("Error")
-        if isinstance(error, Mapping) and error.get("Code"):
-            return str(error["Code"])
-    cause = exc.__cause__ or exc.__context__
-    if cause is not None and cause is not exc:
-        return _aws_error_code(cause)
+    """The AWS error code, else the botocore exception's name, found along the cause chain."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    for error in chain:
+        response = getattr(error, "response", None)
+        if isinstance(response, Mapping):
+            details = response.get("Error")
+            if isinstance(details, Mapping) and details.get("Code"):
+                return str(details["Code"])
+    for error in chain:
+        if type(error).__module__.startswith("botocore"):
+            return type(error).__name__
     return type(exc).__name__

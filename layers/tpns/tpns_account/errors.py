@@ -46,11 +46,12 @@ class FieldIssue:
 class RequestValidationError(TpnsError, ValueError):
     """The request is invalid; nothing was sent. ``issues`` names every offending field."""
 
-    def __init__(self, issues: Sequence[FieldIssue]) -> None:
+    def __init__(self, issues: Sequence[FieldIssue], *, more: int = 0) -> None:
         self.issues = tuple(issues)
+        self.more = more
         shown = "; ".join(str(issue) for issue in self.issues[:5])
-        more = len(self.issues) - 5
-        super().__init__(shown + (f" (and {more} more)" if more > 0 else ""))
+        hidden = len(self.issues) - 5 + more
+        super().__init__(shown + (f" (and {hidden} more)" if hidden > 0 else ""))
 
 
 class SettingsError(TpnsError, ValueError):
@@ -59,6 +60,12 @@ class SettingsError(TpnsError, ValueError):
 
 class CredentialsError(TpnsError):
     """Credentials could not be obtained or are malformed."""
+
+
+class CredentialsUnavailableError(CredentialsError):
+    """Secrets Manager could not be reached or throttled us; a later try may succeed."""
+
+    retryable = True
 
 
 class SecretFormatError(CredentialsError):

@@ -281,12 +281,16 @@ def _has_control_chars(text: str) -> bool:
     return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
 
 
+MAX_ISSUES = 20
+
+
 class _Validator:
-    """Collects every issue of one request so the caller sees them all at once."""
+    """Collects the issues of one request so the caller sees them at once (the first 20)."""
 
     def __init__(self, prefix: str = "") -> None:
         self.prefix = prefix
         self.issues: list[FieldIssue] = []
+        self.more = 0
 
     def path(self, name: str) -> str:
         if not self.prefix:
@@ -296,11 +300,14 @@ class _Validator:
         return f"{self.prefix}{name}" if name.startswith("[") else f"{self.prefix}.{name}"
 
     def fail(self, name: str, message: str) -> None:
-        self.issues.append(FieldIssue(self.path(name), message))
+        if len(self.issues) < MAX_ISSUES:
+            self.issues.append(FieldIssue(self.path(name), message))
+        else:
+            self.more += 1
 
     def raise_if_any(self) -> None:
         if self.issues:
-            raise RequestValidationError(self.issues)
+            raise RequestValidationError(self.issues, more=self.more)
 
     def enum(self, data: Mapping[str, Any], name: str, kind: type[IntEnum]) -> int | None:
         value = data.get(name)

@@ -70,6 +70,7 @@ class BatchResult:
     warnings: list[str] = field(default_factory=list)
     calls: int = 0
     retries: int = 0
+    throttled: int = 0
 
     @property
     def accepted(self) -> list[ItemResult]:

@@ -121,6 +121,8 @@ def _classify(exc: BaseException) -> Classified:
         if isinstance(exc, error_class):
             assert isinstance(exc, UpstreamError)
             return 502, code, exc.message, _upstream_details(exc), {}
+    if isinstance(exc, CredentialsError) and exc.retryable:
+        return 503, "credentials_unavailable", str(exc), [], {}
     if isinstance(exc, CredentialsError | SettingsError):
         return 502, "service_misconfigured", str(exc), [], {}
     if isinstance(exc, UpstreamError):

@@ -12,13 +12,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from tpns_account import BatchOperation, OperatorType, Query, QueryType, RequestValidationError
 from tpns_account.errors import FieldIssue
 from tpns_account.models import LIST_FIELDS, Duplicates
 
 Operation = Literal["bind", "unbind"]
-APP_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+APP_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+ACCOUNT_TYPE_PARAM = re.compile(r"[0-9]{1,5}")
 MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 
 BIND_TYPES = {OperatorType.APPEND, OperatorType.OVERRIDE}
@@ -66,8 +68,11 @@ def parse_json(body: str | bytes | None) -> Any:
     """Decode a request body, or name the problem (never a stack trace)."""
     if body is None or (isinstance(body, str | bytes) and not body.strip()):
         _fail("body", "is required: send a JSON object")
-    assert body is not None
-    if len(body) > MAX_BODY_BYTES:
+    if not isinstance(body, str | bytes):
+        _fail("body", "must be JSON text")
+    assert isinstance(body, str | bytes)
+    size = len(body) if isinstance(body, bytes) else len(body.encode("utf-8", "surrogatepass"))
+    if size > MAX_BODY_BYTES:
         raise PayloadTooLargeError(f"body: is larger than {MAX_BODY_BYTES} bytes")
     try:
         return json.loads(body)
@@ -86,19 +91,19 @@ def parse_json(body: str | bytes | None) -> Any:
     raise AssertionError("unreachable")
 
 
-def parse_bind(data: Any) -> BatchRequest:
+def parse_bind(data: Any, *, max_items: int | None = None) -> BatchRequest:
     body = _object(data)
     _known_fields(body, {"token_accounts"}, "/v1/bind")
-    return _bind_or_unbind(body, "bind", "reject")
+    return _bind_or_unbind(body, "bind", "reject", max_items)
 
 
-def parse_unbind(data: Any) -> BatchRequest:
+def parse_unbind(data: Any, *, max_items: int | None = None) -> BatchRequest:
     body = _object(data)
     _known_fields(body, set(UNBIND_TYPE_BY_FIELD), "/v1/unbind")
-    return _bind_or_unbind(body, "unbind", "reject")
+    return _bind_or_unbind(body, "unbind", "reject", max_items)
 
 
-def parse_query(data: Any) -> QueryRequest:
+def parse_query(data: Any, *, max_items: int | None = None) -> QueryRequest:
     body = _object(data)
     _known_fields(body, set(QUERY_TYPE_BY_FIELD), "/v1/query")
     list_field = _one_list_field(body, tuple(QUERY_TYPE_BY_FIELD))
@@ -108,6 +113,7 @@ def parse_query(data: Any) -> QueryRequest:
         _fail(
             "operator_type", f"{declared} disagrees with {list_field}, which means query {operator}"
         )
+    _check_size(body, list_field, max_items)
     fields = {"operator_type": operator, list_field: body[list_field]}
     if "platform" in body:
         fields["platform"] = body["platform"]
@@ -120,9 +126,7 @@ def parse_job(data: Any, *, duplicates: Duplicates = "merge") -> JobRequest:
     operation = body.get("operation")
     if operation not in ("bind", "unbind"):
         _fail("operation", "must be 'bind' or 'unbind'")
-    job_id = body.get("job_id")
-    if job_id is not None and (not isinstance(job_id, str) or not APP_PATTERN.match(job_id)):
-        _fail("job_id", "must be 1-64 letters, digits, '_', '.' or '-' when given")
+    job_id = parse_job_id(body.get("job_id"))
     rest = {k: v for k, v in body.items() if k not in ("operation", "job_id")}
     if operation == "bind":
         _known_fields(rest, {"token_accounts"}, "a bind job")
@@ -138,9 +142,24 @@ def parse_job(data: Any, *, duplicates: Duplicates = "merge") -> JobRequest:
 def parse_account_type(value: str | None) -> int:
     if value is None or value == "":
         return 0
-    if not value.isdigit():
-        _fail("account_type", f"must be an integer, got {value!r}")
+    if not ACCOUNT_TYPE_PARAM.fullmatch(value):
+        _fail("account_type", f"must be a TPNS account type number, got {value[:20]!r}")
     return int(value)
+
+
+def parse_path_parameter(name: str, raw: str) -> str:
+    """Decode a URL path segment strictly: invalid UTF-8 is refused, not replaced."""
+    try:
+        return unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        _fail(name, "is not valid UTF-8 once URL-decoded")
+    raise AssertionError("unreachable")
+
+
+def parse_job_id(value: object) -> str | None:
+    if value is not None and (not isinstance(value, str) or not APP_PATTERN.fullmatch(value)):
+        _fail("job_id", "must be 1-64 letters, digits, '_', '.' or '-' when given")
+    return value if isinstance(value, str) else None
 
 
 def parse_app(value: object) -> str | None:
@@ -156,14 +175,20 @@ def check_sync_size(list_field: str, count: int, limit: int) -> None:
 
 
 def _bind_or_unbind(
-    body: dict[str, Any], operation: Operation, duplicates: Duplicates
+    body: dict[str, Any],
+    operation: Operation,
+    duplicates: Duplicates,
+    max_items: int | None = None,
 ) -> BatchRequest:
     if operation == "bind":
-        operator = _declared_operator(body) or int(OperatorType.OVERRIDE)
+        declared = _declared_operator(body)
+        operator = int(OperatorType.OVERRIDE) if declared is None else declared
         if operator not in {int(t) for t in BIND_TYPES}:
             _fail("operator_type", f"{operator} disagrees with bind, which is 2 (or 1, its alias)")
+        _check_size(body, "token_accounts", max_items)
         return BatchRequest(_batch(body, operator, "token_accounts", duplicates), _app(body))
     list_field = _one_list_field(body, tuple(UNBIND_TYPE_BY_FIELD))
+    _check_size(body, list_field, max_items)
     operator = int(UNBIND_TYPE_BY_FIELD[list_field])
     declared = _declared_operator(body)
     if declared is not None and declared != operator:
@@ -180,6 +205,13 @@ def _batch(
     if "platform" in body:
         fields["platform"] = body["platform"]
     return BatchOperation.from_dict(fields, duplicates=duplicates)
+
+
+def _check_size(body: Mapping[str, Any], list_field: str, max_items: int | None) -> None:
+    """Refuse an oversized synchronous list before validating (and answering for) each item."""
+    items = body.get(list_field)
+    if max_items is not None and isinstance(items, list):
+        check_sync_size(list_field, len(items), max_items)
 
 
 def _object(data: Any) -> dict[str, Any]:
@@ -227,7 +259,7 @@ def _app(body: Mapping[str, Any]) -> str | None:
     value = body.get("app")
     if value is None:
         return None
-    if not isinstance(value, str) or not APP_PATTERN.match(value):
+    if not isinstance(value, str) or not APP_PATTERN.fullmatch(value):
         _fail("app", "must be an app name from the secret: 1-64 letters, digits, '_', '.' or '-'")
     return str(value)
 

@@ -55,9 +55,15 @@ class JobSubmitter:
         for _ in range(SEND_ATTEMPTS):
             for batch in list(_batches(pending)):
                 entries = [{"Id": str(i), "MessageBody": pending[i]} for i in batch]
-                answer = self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)  # type: ignore[arg-type]
+                try:
+                    answer = self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)  # type: ignore[arg-type]
+                except Exception as exc:
+                    logger.error("job %s: SendMessageBatch failed (%s)", job_id, type(exc).__name__)
+                    continue
                 for ok in answer.get("Successful", []):
                     pending.pop(int(ok["Id"]), None)
+                if any(f.get("SenderFault") for f in answer.get("Failed", [])):
+                    break  # our request was refused as such: sending it again will not help
             if not pending:
                 return
         raise UpstreamUnavailableError(
@@ -80,14 +86,14 @@ def job_messages(job: contract.JobRequest, job_id: str) -> Iterator[str]:
     part: list[Any] = []
     size = overhead
     for item in items:
-        item_size = len(json.dumps(item, ensure_ascii=False).encode()) + 1
+        item_size = len(json.dumps(item)) + 1  # ASCII-escaped: SQS refuses some characters
         if part and size + item_size > MAX_MESSAGE_BYTES:
-            yield json.dumps({**head, batch.list_field: part}, ensure_ascii=False)
+            yield json.dumps({**head, batch.list_field: part})
             part, size = [], overhead
         part.append(item)
         size += item_size
     if part:
-        yield json.dumps({**head, batch.list_field: part}, ensure_ascii=False)
+        yield json.dumps({**head, batch.list_field: part})
 
 
 def _batches(pending: dict[int, str]) -> Iterator[list[int]]:

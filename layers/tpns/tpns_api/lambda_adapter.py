@@ -16,6 +16,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -27,6 +28,9 @@ from tpns_api.service import DEFAULT_TIME_BUDGET_S, BindingService
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "tpns-bindings"))
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "TpnsBindings"))
+# The library logs through the standard logging module; give its loggers the same JSON format
+# (and correlation id) as the functions' own lines, so CloudWatch queries see one shape.
+copy_config_to_registered_loggers(source_logger=logger, include={"tpns_account", "tpns_api"})
 
 # Leave the function this long to answer after TPNS calls give up.
 RESPONSE_MARGIN_S = 2.0
@@ -86,7 +90,11 @@ def request_id(app: APIGatewayRestResolver) -> str | None:
 
 
 def time_budget(app: APIGatewayRestResolver) -> float:
-    context = app.lambda_context
+    return remaining_budget(app.lambda_context)
+
+
+def remaining_budget(context: LambdaContext | None) -> float:
+    """Time TPNS calls may take: what the invocation has left, less a margin to answer."""
     remaining = context.get_remaining_time_in_millis() / 1000 if context else DEFAULT_TIME_BUDGET_S
     return max(0.5, min(DEFAULT_TIME_BUDGET_S, remaining - RESPONSE_MARGIN_S))
 

@@ -20,16 +20,13 @@ class BindingService:
     sync_max_items: int = 100
 
     def bind(self, data: Any, *, time_budget: float = DEFAULT_TIME_BUDGET_S) -> ApiResponse:
-        return self._batch(contract.parse_bind(data), time_budget)
+        return self._batch(contract.parse_bind(data, max_items=self.sync_max_items), time_budget)
 
     def unbind(self, data: Any, *, time_budget: float = DEFAULT_TIME_BUDGET_S) -> ApiResponse:
-        return self._batch(contract.parse_unbind(data), time_budget)
+        return self._batch(contract.parse_unbind(data, max_items=self.sync_max_items), time_budget)
 
     def query(self, data: Any, *, time_budget: float = DEFAULT_TIME_BUDGET_S) -> ApiResponse:
-        request = contract.parse_query(data)
-        contract.check_sync_size(
-            request.query.list_field, len(request.query.items), self.sync_max_items
-        )
+        request = contract.parse_query(data, max_items=self.sync_max_items)
         result = self.client.query(request.query, app=request.app, time_budget=time_budget)
         return query_answer(result)
 
@@ -58,9 +55,6 @@ class BindingService:
         return query_answer(result)
 
     def _batch(self, request: contract.BatchRequest, time_budget: float) -> ApiResponse:
-        contract.check_sync_size(
-            request.operation.list_field, request.item_count, self.sync_max_items
-        )
         result = self.client.batch_operate(
             request.operation, app=request.app, time_budget=time_budget
         )

@@ -1,0 +1,1 @@
+"""Run the bundle on one machine: the pieces AWS would provide, done locally and faithfully."""

@@ -1,0 +1,152 @@
+"""The bulk function: partial batch failure, DLQ at once for never-succeed, nothing lost."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from tests.bulk.conftest import MAX_RECEIVE_COUNT, BulkRig
+from tests.conftest import ACCESS_ID, IOS_ACCESS_ID
+from tpns_emulator import TpnsEmulator
+
+
+def binds(prefix: str, n: int) -> list[dict[str, Any]]:
+    return [
+        {"token": f"{prefix}-{i:05d}", "account_list": [{"account": f"user-{prefix}-{i:05d}"}]}
+        for i in range(n)
+    ]
+
+
+def test_mixed_batch_settles_each_message_its_own_way(
+    bulk: BulkRig, emulator: TpnsEmulator
+) -> None:
+    # GIVEN a good message, a malformed one, one with invalid tokens, and one whose upstream
+    # (the ios app) keeps failing
+    emulator.invalid_tokens.update({"bad-00000", "bad-00002"})
+    emulator.faults.add("http", status=503, access_id=IOS_ACCESS_ID)
+    good = {"operation": "bind", "token_accounts": binds("good", 30)}
+    malformed = "{not json"
+    invalid = {"operation": "bind", "token_accounts": binds("bad", 3)}
+    failing = {"operation": "bind", "app": "ios", "token_accounts": binds("ios", 5)}
+    # WHEN the batch is processed
+    _, failed = bulk.invoke([good, malformed, invalid, failing], remaining_ms=8_000)
+    # THEN only the failing message is reported for redelivery
+    assert failed == ["m3"]
+    # AND the malformed one is in the DLQ with its reason
+    (dead,) = bulk.dead_letters()
+    assert dead["body"] == malformed
+    assert dead["attributes"]["reason"] == "message body is not valid JSON"
+    assert dead["attributes"]["source_message_id"] == "m1"
+    # AND the good items and the valid item of the invalid-token message are bound
+    bound = emulator.bindings(ACCESS_ID)
+    assert {t for t in bound if t.startswith("good-")} == {f"good-{i:05d}" for i in range(30)}
+    assert set(bound) - {f"good-{i:05d}" for i in range(30)} == {"bad-00001"}
+    assert emulator.bindings(IOS_ACCESS_ID) == {}
+
+
+def test_invalid_tokens_are_reported_in_logs_and_counted(
+    bulk: BulkRig, emulator: TpnsEmulator, capsys: Any
+) -> None:
+    # GIVEN a record of what the bulk module logs
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("tpns_api.bulk").addHandler(handler)
+    emulator.invalid_tokens.add("bad-00001")
+    # WHEN a message holding an invalid token is processed
+    try:
+        bulk.invoke([{"operation": "bind", "token_accounts": binds("bad", 3)}])
+    finally:
+        logging.getLogger("tpns_api.bulk").removeHandler(handler)
+    # THEN the refused item is logged with its code, and counted in the metrics
+    (log,) = [r for r in records if "TPNS refused" in r.getMessage()]
+    assert log.failed_items == [{"item": "bad-00001", "code": 1008006, "reason": "invalid token"}]  # type: ignore[attr-defined]
+    metrics = next(
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line
+    )
+    assert metrics["ItemsFailed"] == [1.0]
+    assert metrics["ItemsAccepted"] == [2.0]
+
+
+def test_items_that_fail_validation_go_to_the_dlq_and_the_rest_is_applied(
+    bulk: BulkRig, emulator: TpnsEmulator
+) -> None:
+    body = {
+        "operation": "unbind",
+        "job_id": "gdpr-7",
+        "token_list": ["ok-1", "x" * 65, "ok-2", "bad token"],
+    }
+    _, failed = bulk.invoke([body])
+    assert failed == []
+    (dead,) = bulk.dead_letters()
+    parked = json.loads(dead["body"])
+    assert parked["token_list"] == ["x" * 65, "bad token"]
+    assert parked["operation"] == "unbind" and parked["job_id"] == "gdpr-7"
+    assert parked["reasons"][0].startswith("token_list[1]: must be 1-64 characters")
+    assert emulator.stats.calls[-1]["item_count"] == 2
+
+
+def test_wrong_shapes_never_succeed_and_go_straight_to_the_dlq(
+    bulk: BulkRig, emulator: TpnsEmulator
+) -> None:
+    bodies = [
+        "[]",
+        {"operation": "bind"},
+        {"operation": "bind", "token_list": ["t1"], "account_list": [{"account": "ab"}]},
+        {"operation": "merge", "token_list": ["t1"]},
+        {"operator_type": 9, "token_list": ["t1"]},
+        {"operation": "unbind", "app": "web", "token_list": ["t1"]},
+    ]
+    _, failed = bulk.invoke(bodies)
+    assert failed == []
+    reasons = sorted(d["attributes"]["reason"] for d in bulk.dead_letters())
+    assert len(reasons) == 6
+    assert "unknown app 'web'; known apps: android, ios" in reasons
+    assert "operation: must be 'bind' or 'unbind'" in reasons
+    assert emulator.stats.requests == 0
+
+
+def test_raw_tpns_messages_are_accepted(bulk: BulkRig, emulator: TpnsEmulator) -> None:
+    bulk.invoke([{"operator_type": 2, "token_accounts": binds("raw", 3)}])
+    bulk.invoke([{"operator_type": 4, "app": "android", "token_list": ["raw-00001"]}])
+    assert set(emulator.bindings(ACCESS_ID)) == {"raw-00000", "raw-00002"}
+    bulk.invoke([{"operator_type": 5, "account_list": [{"account": "user-raw-00000"}]}])
+    assert set(emulator.bindings(ACCESS_ID)) == {"raw-00002"}
+
+
+def test_a_message_of_5000_items_is_applied(bulk: BulkRig, emulator: TpnsEmulator) -> None:
+    _, failed = bulk.invoke([{"operation": "bind", "token_accounts": binds("big", 5000)}])
+    assert failed == []
+    assert len(emulator.bindings(ACCESS_ID)) == 5000
+    assert emulator.stats.requests == 250
+
+
+def test_duplicates_in_a_message_are_merged(bulk: BulkRig, emulator: TpnsEmulator) -> None:
+    body = {"operation": "unbind", "token_list": ["t1", "t2", "t1"]}
+    bulk.invoke([body])
+    assert emulator.stats.calls[-1]["item_count"] == 2
+
+
+def test_transient_failures_are_redelivered_then_dead_lettered_by_the_redrive(
+    bulk: BulkRig, emulator: TpnsEmulator
+) -> None:
+    # GIVEN a message whose upstream never recovers, on a queue with maxReceiveCount 3
+    emulator.faults.add("http", status=500)
+    bulk.send({"operation": "unbind", "token_list": ["t1"]})
+    # WHEN the event source mapping keeps delivering it
+    esm = bulk.esm(timeout_s=3.0)
+    esm.drain(max_seconds=60)
+    # THEN it was tried maxReceiveCount times and then moved to the DLQ, whole
+    assert esm.stats.delivered == MAX_RECEIVE_COUNT
+    (dead,) = bulk.dead_letters()
+    assert json.loads(dead["body"])["token_list"] == ["t1"]
+
+
+def test_the_dlq_send_failing_keeps_the_message_for_redelivery(
+    bulk: BulkRig, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", bulk.dlq_url + "-missing")
+    bulk.module.processor.cache_clear()
+    _, failed = bulk.invoke(["not json"])
+    assert failed == ["m0"]
