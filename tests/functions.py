@@ -56,5 +56,6 @@ def configure_functions(
     monkeypatch.setenv("TPNS_SECRET_ID", secret_id)
     monkeypatch.setenv("TPNS_ENDPOINT", tpns_url)
     monkeypatch.setenv("TPNS_TIMEOUT_S", "0.5")
+    monkeypatch.setenv("TPNS_MAX_QPS", "5000")  # the emulator's pace, not a real app's quota
     monkeypatch.setenv("AWS_ENDPOINT_URL", aws_url)
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "TpnsBindings")

@@ -805,16 +805,19 @@ class _Handler(BaseHTTPRequestHandler):
         """
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
-            if not self.emu._sleep(min(left, 0.02), epoch):
+            if epoch is not self.emu._epoch or epoch.wake.is_set():
                 return False
-            if not self.detached and self._client_gone():
+            if self.detached:
+                self.emu._sleep(min(left, 0.05), epoch)
+            elif self._client_gone(min(left, 0.05)):
                 self.detached = True
                 self.emu._detach()
-        return True
+        return epoch is self.emu._epoch
 
-    def _client_gone(self) -> bool:
+    def _client_gone(self, wait: float) -> bool:
+        """Block up to ``wait`` seconds for the client to hang up (seen the moment it does)."""
         try:
-            readable, _, _ = select.select([self.connection], [], [], 0)
+            readable, _, _ = select.select([self.connection], [], [], wait)
             return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
         except (OSError, ValueError):
             return True

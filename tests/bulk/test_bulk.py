@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 from tests.bulk.conftest import MAX_RECEIVE_COUNT, BulkRig
 from tests.conftest import ACCESS_ID, IOS_ACCESS_ID
+from tests.functions import ROOT, FakeLambdaContext
 from tpns_emulator import TpnsEmulator
 
 
@@ -150,3 +152,29 @@ def test_the_dlq_send_failing_keeps_the_message_for_redelivery(
     bulk.module.processor.cache_clear()
     _, failed = bulk.invoke(["not json"])
     assert failed == ["m0"]
+
+
+def test_the_canonical_sqs_event_is_processed(bulk: BulkRig, emulator: TpnsEmulator) -> None:
+    event = json.loads((ROOT / "events" / "sqs" / "bulk-batch.json").read_text())
+    answer = bulk.module.lambda_handler(event, FakeLambdaContext())
+    assert answer == {"batchItemFailures": []}
+    assert set(emulator.bindings(ACCESS_ID)) == {"token1", "token2"}
+
+
+def test_one_invocation_never_calls_faster_than_tpns_max_qps(
+    bulk: BulkRig, emulator: TpnsEmulator, monkeypatch: Any
+) -> None:
+    # GIVEN TPNS_MAX_QPS 40 under a TPNS cap of 45 calls/s
+    monkeypatch.setenv("TPNS_MAX_QPS", "40")
+    bulk.module.processor.cache_clear()
+    emulator.qps_cap = 45
+    # WHEN 3 messages needing 60 calls in all arrive in one batch
+    started = time.monotonic()
+    _, failed = bulk.invoke(
+        [{"operation": "bind", "token_accounts": binds(f"q{m}", 400)} for m in range(3)]
+    )
+    # THEN the calls were paced, and TPNS throttled none of them
+    assert failed == []
+    assert time.monotonic() - started >= 59 / 40
+    assert emulator.stats.requests == 60
+    assert emulator.stats.throttled == 0

@@ -19,6 +19,7 @@ from template_tools import (
     CLEANUP_OBJECT_RESOURCES,
     REGION,
     REQUIRED_PARAMETERS,
+    ROOT,
     Template,
     as_list,
     grants,
@@ -486,3 +487,14 @@ def test_alarm_topic_and_kms_key_keep_the_transformed_template_valid(
     )
     # THEN it reports nothing
     assert [f"{match.rule.id} {match.message}" for match in matches] == []
+
+
+def test_every_function_in_the_template_has_its_code(sam_template: Template) -> None:
+    # GIVEN every AWS::Serverless::Function WHEN its CodeUri is looked up THEN the handler
+    # module is there: sam build only warns (and builds nothing) when it is missing
+    functions = resources_of_type(sam_template, "AWS::Serverless::Function")
+    assert functions
+    for name, resource in functions.items():
+        code_uri = resource["Properties"]["CodeUri"]
+        module = resource["Properties"].get("Handler", "app.lambda_handler").rsplit(".", 1)[0]
+        assert (ROOT / code_uri / f"{module}.py").is_file(), name

@@ -246,6 +246,24 @@ class Query:
         return body
 
 
+def parse_token(value: object, field: str = "token") -> str:
+    """Validate one token on its own (manifests, path parameters)."""
+    v = _Validator()
+    token = v.token(value, field)
+    v.raise_if_any()
+    assert token is not None
+    return token
+
+
+def parse_account(value: object) -> Account:
+    """Validate one ``{"account", "account_type"}`` object on its own."""
+    v = _Validator()
+    account = v.account(value, "")
+    v.raise_if_any()
+    assert account is not None
+    return account
+
+
 def _as_json(item: object) -> Any:
     if isinstance(item, Account | TokenAccounts):
         return item.to_dict()
@@ -266,6 +284,10 @@ def _kind(value: object) -> str:
     if isinstance(value, Mapping):
         return "object"
     return type(value).__name__
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
 
 
 def _is_utf8(text: str) -> bool:
@@ -374,30 +396,32 @@ class _Validator:
             return None
         unknown = sorted(set(value) - {"account", "account_type"})
         if unknown:
-            self.fail(f"{where}.{unknown[0]}", "is not a known field (account, account_type)")
+            self.fail(_join(where, unknown[0]), "is not a known field (account, account_type)")
         name = value.get("account")
         ok = True
         if not isinstance(name, str):
-            self.fail(f"{where}.account", f"must be a string, got {_kind(name)}")
+            self.fail(_join(where, "account"), f"must be a string, got {_kind(name)}")
             ok = False
         elif not ACCOUNT_MIN <= len(name) <= ACCOUNT_MAX:
             self.fail(
-                f"{where}.account",
+                _join(where, "account"),
                 f"must be {ACCOUNT_MIN}-{ACCOUNT_MAX} characters, got {len(name)}",
             )
             ok = False
         elif _has_control_chars(name) or not name.strip() or not _is_utf8(name):
             self.fail(
-                f"{where}.account", "must be valid text, not blank, without control characters"
+                _join(where, "account"), "must be valid text, not blank, without control characters"
             )
             ok = False
         account_type = value.get("account_type", 0)
         if not isinstance(account_type, int) or isinstance(account_type, bool):
-            self.fail(f"{where}.account_type", f"must be an integer, got {_kind(account_type)}")
+            self.fail(
+                _join(where, "account_type"), f"must be an integer, got {_kind(account_type)}"
+            )
             ok = False
         elif account_type not in ACCOUNT_TYPES:
             self.fail(
-                f"{where}.account_type",
+                _join(where, "account_type"),
                 f"{account_type} is not a TPNS account type "
                 "(0, 1-16, 991, 992, 997, 998, 999, 1002-1015)",
             )

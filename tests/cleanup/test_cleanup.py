@@ -1,0 +1,171 @@
+"""Manifests under pending/ become bulk unbinds; reports, resumption, nothing lost."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.bulk.conftest import BulkRig
+from tests.conftest import ACCESS_ID
+from tests.functions import ROOT, FakeLambdaContext, load_function
+from tpns_account import Account, TokenAccounts, TpnsClient
+from tpns_api.cleanup import CleanupRunner
+from tpns_emulator import TpnsEmulator
+
+FOREVER = 900.0
+
+
+def runner(s3: Any, bulk: BulkRig, bucket: str, time_left: Any = lambda: FOREVER) -> CleanupRunner:
+    return CleanupRunner(s3, bulk.sqs, bucket, bulk.queue_url, time_left=time_left)
+
+
+def queued_items(bulk: BulkRig) -> list[Any]:
+    items: list[Any] = []
+    while True:
+        batch = bulk.sqs.receive_message(QueueUrl=bulk.queue_url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        )
+        if not batch:
+            return items
+        for message in batch:
+            body = json.loads(message["Body"])
+            items += body.get("account_list") or body.get("token_list")
+            bulk.sqs.delete_message(QueueUrl=bulk.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def bind_pairs(client: TpnsClient, prefix: str, n: int) -> None:
+    client.bind([TokenAccounts(f"{prefix}t{i}", (Account(f"{prefix}a{i}"),)) for i in range(n)])
+
+
+def test_large_manifests_are_unbound_reported_and_moved_to_done(
+    s3: Any, bucket: str, bulk: BulkRig, emulator: TpnsEmulator, make_client: Any
+) -> None:
+    # GIVEN 110,000 bindings and two manifests covering them: 100,000 JSON lines and a 10,000
+    # line CSV, each with a few bad lines, half of the items tokens and half accounts
+    client = make_client(max_concurrency=16, time_budget=60.0)
+    bind_pairs(client, "j", 100_000)
+    bind_pairs(client, "c", 10_000)
+    assert len(emulator.bindings(ACCESS_ID)) == 110_000
+    lines = [
+        json.dumps({"token": f"jt{i}"})
+        if i % 2
+        else json.dumps({"account": f"ja{i}", "account_type": 0})
+        for i in range(100_000)
+    ]
+    lines[10] = "{not json"
+    lines[500] = json.dumps({"token": "has space"})
+    lines[7000] = json.dumps({"token": "jt7000", "account": "ja7000"})
+    jsonl = "\n".join(lines) + "\n"
+    csv_rows = ["account,account_type,token"] + [
+        f",,ct{i}" if i % 2 else f"ca{i},0," for i in range(10_000)
+    ]
+    csv_rows[3] = "ca2,zero,"
+    s3.put_object(Bucket=bucket, Key="pending/gdpr-2026-11-21.jsonl", Body=jsonl.encode())
+    s3.put_object(
+        Bucket=bucket, Key="pending/uninstalls.csv", Body=("\n".join(csv_rows) + "\n").encode()
+    )
+    # WHEN the cleanup runs, then the bulk function drains the queue
+    summary = runner(s3, bulk, bucket).run()
+    bulk.esm().drain(max_seconds=300)
+    # THEN both manifests are in done/ with their reports, bad lines listed by number
+    assert sorted(c.manifest for c in summary.completed) == [
+        "pending/gdpr-2026-11-21.jsonl",
+        "pending/uninstalls.csv",
+    ]
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert keys == {
+        "done/gdpr-2026-11-21.jsonl",
+        "done/gdpr-2026-11-21.jsonl.report.json",
+        "done/uninstalls.csv",
+        "done/uninstalls.csv.report.json",
+    }
+    report = json.loads(
+        s3.get_object(Bucket=bucket, Key="done/gdpr-2026-11-21.jsonl.report.json")["Body"].read()
+    )
+    assert (report["lines_read"], report["items_queued"], report["lines_rejected"]) == (
+        100_000,
+        99_997,
+        3,
+    )
+    assert [r["line"] for r in report["rejected"]] == [11, 501, 7001]
+    assert report["rejected"][0]["reason"] == "not valid JSON"
+    csv_report = json.loads(
+        s3.get_object(Bucket=bucket, Key="done/uninstalls.csv.report.json")["Body"].read()
+    )
+    assert csv_report["rejected"] == [
+        {"line": 4, "reason": "account_type: must be an integer, got 'zero'"}
+    ]
+    # AND every valid item was unbound; only the three bad lines' bindings remain
+    remaining = emulator.bindings(ACCESS_ID)
+    assert remaining == {
+        "jt10": [("ja10", 0)],
+        "jt500": [("ja500", 0)],
+        "jt7000": [("ja7000", 0)],
+        "ct2": [("ca2", 0)],
+    }
+    assert bulk.dead_letters() == []
+
+
+def test_an_interrupted_run_resumes_where_it_stopped_without_loss(
+    s3: Any, bucket: str, bulk: BulkRig, emulator: TpnsEmulator
+) -> None:
+    # GIVEN a 25,000-line manifest and a first run that runs out of time after two batches
+    lines = [json.dumps({"token": f"t{i}"}) for i in range(25_000)]
+    s3.put_object(Bucket=bucket, Key="pending/big.jsonl", Body=("\n".join(lines) + "\n").encode())
+    budget = iter([FOREVER, FOREVER, 0.0])  # before starting, after batch 1, after batch 2
+    first = runner(s3, bulk, bucket, time_left=lambda: next(budget, 0.0)).run()
+    # THEN the manifest stays in pending/ with a checkpoint
+    assert first.completed == []
+    assert first.unfinished[0].items_queued == 20_000
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert keys == {"pending/big.jsonl", "state/big.jsonl.json"}
+    # WHEN the next run comes
+    second = runner(s3, bulk, bucket).run()
+    # THEN it finishes from the checkpoint: every token queued exactly once, in two runs
+    assert second.completed[0].runs == 2
+    assert sorted(queued_items(bulk)) == sorted(f"t{i}" for i in range(25_000))
+    report = json.loads(
+        s3.get_object(Bucket=bucket, Key="done/big.jsonl.report.json")["Body"].read()
+    )
+    assert (report["lines_read"], report["items_queued"], report["runs"]) == (25_000, 25_000, 2)
+
+
+def test_csv_headers_are_found_by_name_and_bad_headers_reported(
+    s3: Any, bucket: str, bulk: BulkRig
+) -> None:
+    s3.put_object(
+        Bucket=bucket,
+        Key="pending/a.csv",
+        Body=b"Token, Account ,ACCOUNT_TYPE\r\n,+8613711112222,1002\r\ntok-1,,\r\n\r\n,x,\r\n",
+    )
+    s3.put_object(Bucket=bucket, Key="pending/b.csv", Body=b"user,when\nalice,today\n")
+    summary = runner(s3, bulk, bucket).run()
+    by_name = {c.manifest: c for c in summary.completed}
+    assert by_name["pending/a.csv"].items_queued == 2
+    assert by_name["pending/a.csv"].rejected == [
+        {"line": 5, "reason": "account: must be 2-100 characters, got 1"}
+    ]
+    assert by_name["pending/b.csv"].rejected[0] == {
+        "line": 1,
+        "reason": "CSV header must name an account or token column",
+    }
+    assert sorted(map(str, queued_items(bulk))) == sorted(
+        ["tok-1", str({"account": "+8613711112222", "account_type": 1002})]
+    )
+
+
+def test_the_scheduled_handler_runs_the_cleanup(
+    s3: Any, bucket: str, bulk: BulkRig, monkeypatch: Any, moto_endpoint: str
+) -> None:
+    # GIVEN the function configured as the template does, and the canonical scheduler event
+    monkeypatch.setenv("CLEANUP_BUCKET", bucket)
+    monkeypatch.setenv("BULK_QUEUE_URL", bulk.queue_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    s3.put_object(Bucket=bucket, Key="pending/one.jsonl", Body=b'{"token": "t1"}\n')
+    event = json.loads((ROOT / "events" / "scheduler" / "cleanup.json").read_text())
+    # WHEN invoked
+    result = load_function("cleanup").lambda_handler(event, FakeLambdaContext(900_000))
+    # THEN the manifest was done, and the answer says so
+    assert result["completed"] == ["pending/one.jsonl"]
+    assert result["ItemsQueued"] == 1
+    assert queued_items(bulk) == ["t1"]
