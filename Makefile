@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest venv lock clean emulator openapi sam-build
+.PHONY: test lint typecheck pytest venv lock clean emulator openapi sam-build run bench
 
 test: lint typecheck pytest sam-build
 
@@ -56,6 +56,15 @@ lock:
 	( echo '# Pinned by `make lock` from requirements-dev.in; install with `make venv`.'; \
 	  .lock-venv/bin/pip freeze --exclude-editable ) > requirements-dev.txt
 	rm -rf .lock-venv
+
+# The whole bundle on loopback (moto, emulator, API gateway, queue poller, cleanup schedule),
+# wired from template.yaml. Ctrl-C stops everything. LOCAL_STACK_ARGS="--help" lists options.
+run: $(STAMP)
+	$(BIN)/python -m local_stack $(LOCAL_STACK_ARGS)
+
+# Cold start, warm overhead, bulk throughput and memory against baselines; writes BENCHMARKS.md.
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # A TPNS emulator on 127.0.0.1:8080 with a demo app, for trying the client by hand.
 emulator: $(STAMP)
