@@ -59,6 +59,7 @@ class SqsEventSourceMapping:
         timeout_s: float = 90.0,
         retry_visibility_s: int = 0,
         region: str = "us-east-1",
+        report_batch_item_failures: bool = True,
     ) -> None:
         self.sqs = sqs
         self.queue_url = queue_url
@@ -71,6 +72,7 @@ class SqsEventSourceMapping:
             "Attributes"
         ]["QueueArn"]
         self.region = region
+        self.report_batch_item_failures = report_batch_item_failures
         self.stats = PollStats()
 
     def poll_once(self, wait_time_s: int = 0) -> int:
@@ -91,7 +93,12 @@ class SqsEventSourceMapping:
         context = LocalContext(self.function_name, self.timeout_s)
         try:
             response = self.handler(event, context)
-            failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
+            reported = (response or {}).get("batchItemFailures", [])
+            failed = (
+                {f["itemIdentifier"] for f in reported}
+                if self.report_batch_item_failures
+                else set()
+            )
         except Exception:
             logger.exception("%s failed its whole batch", self.function_name)
             failed = {m["MessageId"] for m in messages}
