@@ -1,0 +1,201 @@
+"""End to end through the running local stack: gateway → functions → emulator, queue, bucket."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.e2e.conftest import RunningStack, eventually, trigger_cleanup
+
+
+def accounts_of(stack: RunningStack, token: str) -> list[dict[str, Any]]:
+    answer = stack.call("GET", f"/v1/tokens/{token}/accounts")
+    assert answer.status_code == 200, answer.text
+    return answer.json()["token_accounts"][0]["account_list"]
+
+
+def tokens_of(stack: RunningStack, account: str, account_type: int = 0) -> list[str]:
+    answer = stack.call("GET", f"/v1/accounts/{account}/tokens?account_type={account_type}")
+    assert answer.status_code == 200, answer.text
+    return answer.json()["account_tokens"][0]["token_list"]
+
+
+def bind(stack: RunningStack, token: str, *accounts: str) -> None:
+    """Bind ``accounts`` to ``token``, as account types 0, 1, ... (TPNS keeps one per type)."""
+    account_list = [{"account": a, "account_type": kind} for kind, a in enumerate(accounts)]
+    body = {"token_accounts": [{"token": token, "account_list": account_list}]}
+    answer = stack.call("POST", "/v1/bind", body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["accepted"] == 1
+
+
+def test_bind_then_query_returns_the_binding_after_the_apply_delay(stack: RunningStack) -> None:
+    # GIVEN a bind accepted by the stack
+    bind(stack, "e2e-bind-token", "e2e-alice@example.com")
+
+    # WHEN the token is queried until TPNS has applied it
+    accounts = eventually(lambda: accounts_of(stack, "e2e-bind-token"))
+
+    # THEN the binding is there, and the account's tokens list it too
+    assert accounts == [{"account": "e2e-alice@example.com", "account_type": 0}]
+    assert tokens_of(stack, "e2e-alice@example.com") == ["e2e-bind-token"]
+
+
+def test_unbind_of_token_accounts_removes_just_that_pair(stack: RunningStack) -> None:
+    # GIVEN a token bound to two accounts
+    bind(stack, "e2e-pair-token", "e2e-pair-a", "e2e-pair-b")
+    assert eventually(lambda: len(accounts_of(stack, "e2e-pair-token")) == 2)
+
+    # WHEN one pair is unbound
+    body = {
+        "token_accounts": [
+            {
+                "token": "e2e-pair-token",
+                "account_list": [{"account": "e2e-pair-a", "account_type": 0}],
+            }
+        ]
+    }
+    answer = stack.call("POST", "/v1/unbind", body)
+
+    # THEN only the other account stays bound
+    assert answer.status_code == 200 and answer.json()["operator_type"] == 3
+    remaining = eventually(
+        lambda: [a["account"] for a in accounts_of(stack, "e2e-pair-token")] == ["e2e-pair-b"]
+    )
+    assert remaining
+
+
+def test_unbind_of_a_token_list_removes_all_its_accounts(stack: RunningStack) -> None:
+    # GIVEN a bound token
+    bind(stack, "e2e-list-token", "e2e-list-a", "e2e-list-b")
+    assert eventually(lambda: accounts_of(stack, "e2e-list-token"))
+
+    # WHEN it is unbound by token
+    answer = stack.call("POST", "/v1/unbind", {"token_list": ["e2e-list-token"]})
+
+    # THEN it has no accounts left
+    assert answer.status_code == 200 and answer.json()["operator_type"] == 4
+    assert eventually(lambda: accounts_of(stack, "e2e-list-token") == [])
+
+
+def test_unbind_of_an_account_list_removes_it_from_all_tokens(stack: RunningStack) -> None:
+    # GIVEN an account bound on two tokens
+    bind(stack, "e2e-acct-token-1", "e2e-shared-account")
+    bind(stack, "e2e-acct-token-2", "e2e-shared-account")
+    assert eventually(lambda: len(tokens_of(stack, "e2e-shared-account")) == 2)
+
+    # WHEN the account is unbound
+    body = {"account_list": [{"account": "e2e-shared-account", "account_type": 0}]}
+    answer = stack.call("POST", "/v1/unbind", body)
+
+    # THEN no token carries it any more
+    assert answer.status_code == 200 and answer.json()["operator_type"] == 5
+    assert eventually(lambda: tokens_of(stack, "e2e-shared-account") == [])
+
+
+def test_a_job_of_2000_bindings_is_applied_through_the_queue(stack: RunningStack) -> None:
+    # GIVEN 2,000 bindings sent as one job
+    tokens = [f"e2e-job-{i:04d}" for i in range(2000)]
+    body = {
+        "operation": "bind",
+        "token_accounts": [
+            {"token": t, "account_list": [{"account": f"e2e-job-user-{t[-4:]}"}]} for t in tokens
+        ],
+    }
+    answer = stack.call("POST", "/v1/jobs", body)
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["items"] == 2000
+
+    # WHEN the bulk function has drained the queue and TPNS has applied the batches
+    def all_bound() -> bool:
+        for start in range(0, len(tokens), 100):
+            query = stack.call("POST", "/v1/query", {"token_list": tokens[start : start + 100]})
+            assert query.status_code == 200, query.text
+            if any(not entry["account_list"] for entry in query.json()["token_accounts"]):
+                return False
+        return True
+
+    # THEN every one of them is bound
+    assert eventually(all_bound, timeout_s=60, every_s=1)
+
+
+def test_a_manifest_and_a_triggered_cleanup_unbind_its_items(stack: RunningStack) -> None:
+    # GIVEN bound tokens, and a manifest naming them dropped in the cleanup bucket
+    for i in range(3):
+        bind(stack, f"e2e-dead-{i}", f"e2e-dead-user-{i}")
+    assert eventually(lambda: all(accounts_of(stack, f"e2e-dead-{i}") for i in range(3)))
+    bucket = stack.endpoints["outputs"]["CleanupBucketName"]
+    manifest = "".join(json.dumps({"token": f"e2e-dead-{i}"}) + "\n" for i in range(3))
+    stack.aws("s3").put_object(Bucket=bucket, Key="pending/dead.jsonl", Body=manifest.encode())
+
+    # WHEN the cleanup schedule is triggered by hand, the way the README says
+    result = trigger_cleanup(stack)
+
+    # THEN the manifest is done, and its tokens end unbound through the queue
+    assert result["completed"] == ["pending/dead.jsonl"] and result["ItemsQueued"] == 3
+    assert eventually(lambda: all(accounts_of(stack, f"e2e-dead-{i}") == [] for i in range(3)))
+    listed = stack.aws("s3").list_objects_v2(Bucket=bucket, Prefix="done/")["Contents"]
+    assert any(o["Key"].endswith("dead.jsonl.report.json") for o in listed)
+
+
+def test_a_malformed_queue_message_ends_in_the_dlq_with_its_reason(stack: RunningStack) -> None:
+    # GIVEN a message that can never succeed, sent to the bulk queue by some producer
+    sqs = stack.aws("sqs")
+    outputs = stack.endpoints["outputs"]
+    sqs.send_message(QueueUrl=outputs["BulkQueueUrl"], MessageBody="this is not json")
+
+    # WHEN the poller has handed it to the bulk function
+    def dead_lettered() -> list[dict[str, Any]]:
+        answer = sqs.receive_message(
+            QueueUrl=outputs["BulkDeadLetterQueueUrl"],
+            MaxNumberOfMessages=10,
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=1,
+        )
+        return [m for m in answer.get("Messages", []) if m["Body"] == "this is not json"]
+
+    messages = eventually(dead_lettered)
+
+    # THEN it is in the dead-letter queue, saying why
+    assert messages, "the malformed message never reached the DLQ"
+    reason = messages[0]["MessageAttributes"]["reason"]["StringValue"]
+    assert "JSON" in reason or "json" in reason
+
+
+def test_the_swagger_ui_and_the_spec_are_served(stack: RunningStack) -> None:
+    # WHEN a browser opens the docs page (no key header) and the spec it loads
+    page = stack.call("GET", "/v1/docs", headers={"x-api-key": ""})
+    spec = stack.call("GET", "/v1/openapi.json", headers={"x-api-key": ""})
+
+    # THEN both are served by the query function
+    assert page.status_code == 200 and "swagger-ui" in page.text.lower()
+    assert spec.status_code == 200 and "/v1/bind" in spec.json()["paths"]
+
+
+def test_a_request_without_the_api_key_is_refused_like_api_gateway(stack: RunningStack) -> None:
+    # WHEN a route is called without the local API key
+    answer = stack.call("POST", "/v1/bind", {"token_list": ["x"]}, headers={"x-api-key": "no"})
+
+    # THEN the gateway refuses it before any function runs
+    assert answer.status_code == 403 and answer.json() == {"message": "Forbidden"}
+
+
+def test_an_undeclared_route_answers_missing_authentication_token(stack: RunningStack) -> None:
+    answer = stack.call("GET", "/v1/nothing-here")
+
+    assert answer.status_code == 403
+    assert answer.json() == {"message": "Missing Authentication Token"}
+
+
+def test_each_request_is_logged_in_one_line(stack: RunningStack) -> None:
+    # GIVEN a request with a recognisable path
+    stack.call("GET", "/v1/tokens/e2e-log-line-token/accounts")
+
+    # THEN the stack's output has one line naming the method, path, status and function
+    lines = [
+        line
+        for line in stack.output_text().splitlines()
+        if "/v1/tokens/e2e-log-line-token/accounts" in line and "→" in line
+    ]
+    assert len(lines) == 1 and "GET" in lines[0] and "200" in lines[0]
+    assert "QueryFunction" in lines[0]

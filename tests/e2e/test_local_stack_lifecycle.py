@@ -1,0 +1,122 @@
+"""Starting and stopping the local stack, and wiring it from whatever template it is given."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.e2e.conftest import alive, children_of, start_stack
+from tests.functions import ROOT
+
+HELLO_HANDLER = """
+import json
+
+
+def lambda_handler(event, context):
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"hello": event["pathParameters"]["name"],
+                            "greeting": event["queryStringParameters"]["greeting"],
+                            "resource": event["resource"],
+                            "stage": event["requestContext"]["stage"]}),
+    }
+"""
+
+HELLO_RESOURCE = """
+  HelloFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: hello/
+      Events:
+        Hello:
+          Type: Api
+          Properties:
+            RestApiId: !Ref TpnsApi
+            Path: /v1/hello/{name}
+            Method: get
+"""
+
+
+def test_ctrl_c_stops_everything_and_leaves_no_process_behind(tmp_path: Path) -> None:
+    # GIVEN a running stack with its function instances started
+    stack = start_stack(tmp_path)
+    descendants = children_of(stack.process.pid)
+    assert len(descendants) >= 6, "one warm instance per function"
+
+    # WHEN it gets Ctrl-C
+    code = stack.stop()
+
+    # THEN it exits cleanly, and none of its processes is left
+    assert code == 0, stack.output_text()
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in descendants) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in descendants if alive(pid)]
+    assert "stopped." in stack.output_text()
+    assert "Traceback" not in stack.output_text()
+
+
+def test_a_port_in_use_gives_a_clear_message_not_a_traceback(tmp_path: Path) -> None:
+    # GIVEN something already listening on the gateway's port
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        # WHEN the stack is started on that port
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "local_stack",
+                "--state-dir",
+                str(tmp_path),
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    # THEN it refuses with a message naming the port and the way out
+    assert done.returncode == 2
+    assert f"port {port} (API gateway) is already in use" in done.stderr
+    assert "--port" in done.stderr and "Traceback" not in done.stderr + done.stdout
+
+
+def test_a_route_added_to_the_template_is_served_with_no_other_change(tmp_path: Path) -> None:
+    # GIVEN a copy of the template with one more function and route, next to its code
+    project = tmp_path / "project"
+    project.mkdir()
+    for shared in ("functions", "layers"):
+        (project / shared).symlink_to(ROOT / shared)
+    (project / "hello").mkdir()
+    (project / "hello" / "app.py").write_text(HELLO_HANDLER)
+    template_text = (ROOT / "template.yaml").read_text()
+    assert template_text.count("\nOutputs:\n") == 1
+    template_text = template_text.replace("\nOutputs:\n", HELLO_RESOURCE + "\nOutputs:\n")
+    template = project / "template.yaml"
+    template.write_text(template_text)
+
+    # WHEN the stack runs that template and the new route is called
+    stack = start_stack(tmp_path, template=template)
+    try:
+        answer = stack.call("GET", "/v1/hello/world?greeting=hi")
+    finally:
+        stack.stop()
+
+    # THEN the new function answers it, with a real proxy event
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "hello": "world",
+        "greeting": "hi",
+        "resource": "/v1/hello/{name}",
+        "stage": "prod",
+    }
