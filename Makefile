@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest venv lock clean emulator openapi sam-build run bench
+.PHONY: test lint typecheck pytest venv lock clean emulator openapi sam-build run cleanup-now bench
 
 test: lint typecheck pytest sam-build
 
@@ -59,8 +59,13 @@ lock:
 
 # The whole bundle on loopback (moto, emulator, API gateway, queue poller, cleanup schedule),
 # wired from template.yaml. Ctrl-C stops everything. LOCAL_STACK_ARGS="--help" lists options.
+LOCAL_STACK_DIR ?= .local-stack
 run: $(STAMP)
-	$(BIN)/python -m local_stack $(LOCAL_STACK_ARGS)
+	$(BIN)/python -m local_stack --state-dir $(LOCAL_STACK_DIR) run $(LOCAL_STACK_ARGS)
+
+# Run the local stack's cleanup schedule now (the stack must be running).
+cleanup-now: $(STAMP)
+	$(BIN)/python -m local_stack --state-dir $(LOCAL_STACK_DIR) trigger
 
 # Cold start, warm overhead, bulk throughput and memory against baselines; writes BENCHMARKS.md.
 bench: $(STAMP)

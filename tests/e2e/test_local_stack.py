@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
 from typing import Any
 
 from tests.e2e.conftest import RunningStack, eventually, trigger_cleanup
+from tests.functions import ROOT
 
 
 def accounts_of(stack: RunningStack, token: str) -> list[dict[str, Any]]:
@@ -199,3 +203,38 @@ def test_each_request_is_logged_in_one_line(stack: RunningStack) -> None:
     ]
     assert len(lines) == 1 and "GET" in lines[0] and "200" in lines[0]
     assert "QueryFunction" in lines[0]
+
+
+def readme_quickstart() -> str:
+    """The shell block of the README's quickstart that talks to the running stack."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Quickstart") : readme.index("## The local stack")]
+    blocks = re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+    return next(block for block in blocks if "curl" in block)
+
+
+def test_the_readme_quickstart_works_against_the_running_stack(stack: RunningStack) -> None:
+    # GIVEN the README's quickstart commands, pointed at this stack's address and state
+    # directory (the only substitutions: a developer's own stack may hold the default ones)
+    script = readme_quickstart().replace("http://127.0.0.1:3000", stack.api)
+    script = script.replace(".local-stack/", f"{stack.state_dir}/")
+    env = {**os.environ, "LOCAL_STACK_DIR": str(stack.state_dir)}
+
+    # WHEN they are run in a shell at the repository root
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    # THEN each step answers as the README says
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.count('"accepted": 1') == 2  # the bind, then the unbind
+    assert '"account": "alice@example.com"' in out  # the query, after the apply delay
+    assert '"job_id"' in out and '"items": 1' in out  # the job, queued
+    assert '"ManifestsCompleted"' in out  # make cleanup-now
