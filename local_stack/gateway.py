@@ -32,6 +32,11 @@ API_ID = "local"
 # too, but there a signed or keyed client fetches them.
 OPEN_PATHS = frozenset({"/v1/docs", "/v1/openapi.json"})
 ADMIN_PREFIX = "/_local/"
+_BODY_ERRORS = {
+    400: "Invalid Content-Length",
+    411: "Length Required: send the body with a Content-Length",
+    413: "Request Too Long",
+}
 
 Invoke = Callable[[str, Any], tuple[Any, float, float | None]]
 """(function, event) → (result, duration ms, init ms if cold); raises FunctionError."""
@@ -205,23 +210,31 @@ class _Handler(BaseHTTPRequestHandler):
         note = ""
         try:
             body = self._body()
-            if body is None:
-                status, headers, payload = _gateway_error(413, "Request Too Long")
+            if isinstance(body, int):
+                status, headers, payload = _gateway_error(body, _BODY_ERRORS[body])
             elif split.path.startswith(ADMIN_PREFIX):
                 status, headers, payload, note = self._admin(method, split.path, body)
             else:
                 status, headers, payload, note = self._api(method, split.path, split.query, body)
         except ConnectionError:
             return
+        except Exception:  # a bug here must not kill the stack or hang the client
+            logger.exception("gateway failed on %s %s", method, self.path)
+            status, headers, payload = _gateway_error(502, "Internal server error")
         self._write(status, headers, payload, method == "HEAD")
         elapsed = (time.monotonic() - started) * 1000
         self.server.log(f"{method} {self.path} → {status} {elapsed:.0f} ms{note}")
 
-    def _body(self) -> bytes | None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
+    def _body(self) -> bytes | int:
+        """The request body, or the status refusing it (the connection is closed then)."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             self.close_connection = True
-            return None
+            return 411
+        text = self.headers.get("Content-Length") or "0"
+        length = int(text) if text.isdigit() else -1
+        if not 0 <= length <= MAX_BODY_BYTES:
+            self.close_connection = True
+            return 413 if length > MAX_BODY_BYTES else 400
         return self.rfile.read(length) if length > 0 else b""
 
     def _authorised(self) -> str | None:

@@ -96,7 +96,9 @@ class RunningStack:
             raise
 
 
-def start_stack(tmp: Path, *extra: str, template: Path | None = None) -> RunningStack:
+def start_stack(
+    tmp: Path, *extra: str, template: Path | None = None, env: dict[str, str] | None = None
+) -> RunningStack:
     state_dir = tmp / "state"
     output = tmp / "stack.out"
     command = [
@@ -111,10 +113,15 @@ def start_stack(tmp: Path, *extra: str, template: Path | None = None) -> Running
         *(["--template", str(template)] if template else []),
         *extra,
     ]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TPNS_"))}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TPNS_"))}
     with output.open("w") as sink:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT, text=True
+            command,
+            cwd=ROOT,
+            env=clean | (env or {}),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
     endpoints_file = state_dir / "endpoints.json"
     deadline = time.monotonic() + START_TIMEOUT_S

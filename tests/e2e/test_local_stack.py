@@ -238,3 +238,9 @@ def test_the_readme_quickstart_works_against_the_running_stack(stack: RunningSta
     assert '"account": "alice@example.com"' in out  # the query, after the apply delay
     assert '"job_id"' in out and '"items": 1' in out  # the job, queued
     assert '"ManifestsCompleted"' in out  # make cleanup-now
+
+
+def test_a_body_over_api_gateways_10_mb_limit_is_refused_with_413(stack: RunningStack) -> None:
+    answer = stack.call("POST", "/v1/bind", data=b"x" * (10 * 1024 * 1024 + 1))
+
+    assert answer.status_code == 413 and answer.json() == {"message": "Request Too Long"}

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tests.e2e.conftest import alive, children_of, start_stack
+import requests
+
+from tests.e2e.conftest import alive, children_of, free_port, start_stack
 from tests.functions import ROOT
+
+
+def wait_for_port(port: int, timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
 
 HELLO_HANDLER = """
 import json
@@ -120,3 +137,56 @@ def test_a_route_added_to_the_template_is_served_with_no_other_change(tmp_path: 
         "resource": "/v1/hello/{name}",
         "stage": "prod",
     }
+
+
+def test_tpns_endpoint_and_a_secret_file_point_the_stack_at_another_tpns(tmp_path: Path) -> None:
+    # GIVEN a TPNS that is not the stack's own emulator (standing in for real TPNS), and its
+    # app's credentials in a file of the secret's shape
+    port = free_port()
+    other_tpns = subprocess.Popen(
+        [sys.executable, "-m", "tpns_emulator", "--port", str(port), "--exit-after", "120",
+         "--app", "1600000001:other-app-key"],
+        cwd=ROOT,
+    )  # fmt: skip
+    secret_file = tmp_path / "tpns-secret.json"
+    secret_file.write_text(json.dumps({"access_id": "1600000001", "secret_key": "other-app-key"}))
+    try:
+        wait_for_port(port)
+
+        # WHEN the stack starts with TPNS_ENDPOINT and TPNS_SECRET_FILE, and a token is bound
+        stack = start_stack(
+            tmp_path,
+            env={"TPNS_ENDPOINT": f"http://127.0.0.1:{port}", "TPNS_SECRET_FILE": str(secret_file)},
+        )
+        try:
+            body = {"token_accounts": [{"token": "elsewhere", "account_list": [{"account": "ab"}]}]}
+            answer = stack.call("POST", "/v1/bind", body)
+        finally:
+            stack.stop()
+        state = requests.get(
+            f"http://127.0.0.1:{port}/_emulator/state?access_id=1600000001", timeout=5
+        ).json()
+    finally:
+        other_tpns.terminate()
+        other_tpns.wait(timeout=10)
+
+    # THEN the bind went to that TPNS, signed with that app's key, and the stack said so
+    assert answer.status_code == 200 and answer.json()["accepted"] == 1, answer.text
+    assert state == {"elsewhere": [{"account": "ab", "account_type": 0}]}
+    assert stack.endpoints["real_tpns"] is True
+    assert "REAL TPNS" in stack.output_text()
+
+
+def test_tpns_endpoint_without_a_secret_file_is_refused_clearly(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "local_stack", "--state-dir", str(tmp_path), "--port", "0"],
+        cwd=ROOT,
+        env={**os.environ, "TPNS_ENDPOINT": "guangzhou", "TPNS_SECRET_FILE": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 2
+    assert "set TPNS_SECRET_FILE" in done.stderr and "Traceback" not in done.stderr
