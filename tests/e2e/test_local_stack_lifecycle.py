@@ -8,11 +8,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
 
-from tests.e2e.conftest import alive, children_of, free_port, start_stack
+from tests.e2e.conftest import alive, children_of, eventually, free_port, start_stack
 from tests.functions import ROOT
 
 
@@ -41,6 +42,11 @@ def lambda_handler(event, context):
                             "resource": event["resource"],
                             "stage": event["requestContext"]["stage"]}),
     }
+"""
+
+FAILING_HANDLER = """
+def lambda_handler(event, context):
+    raise RuntimeError("this consumer always fails")
 """
 
 HELLO_RESOURCE = """
@@ -108,19 +114,30 @@ def test_a_port_in_use_gives_a_clear_message_not_a_traceback(tmp_path: Path) -> 
     assert "--port" in done.stderr and "Traceback" not in done.stderr + done.stdout
 
 
-def test_a_route_added_to_the_template_is_served_with_no_other_change(tmp_path: Path) -> None:
-    # GIVEN a copy of the template with one more function and route, next to its code
-    project = tmp_path / "project"
+def project_copy(tmp: Path, edit: Callable[[str], str], files: dict[str, str]) -> Path:
+    """A project directory with an edited copy of template.yaml, the repository's functions and
+    layers, and ``files``; returns the template's path."""
+    project = tmp / "project"
     project.mkdir()
     for shared in ("functions", "layers"):
         (project / shared).symlink_to(ROOT / shared)
-    (project / "hello").mkdir()
-    (project / "hello" / "app.py").write_text(HELLO_HANDLER)
-    template_text = (ROOT / "template.yaml").read_text()
-    assert template_text.count("\nOutputs:\n") == 1
-    template_text = template_text.replace("\nOutputs:\n", HELLO_RESOURCE + "\nOutputs:\n")
-    template = project / "template.yaml"
-    template.write_text(template_text)
+    for name, text in files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    original = (ROOT / "template.yaml").read_text()
+    edited = edit(original)
+    assert edited != original
+    (project / "template.yaml").write_text(edited)
+    return project / "template.yaml"
+
+
+def test_a_route_added_to_the_template_is_served_with_no_other_change(tmp_path: Path) -> None:
+    # GIVEN a copy of the template with one more function and route, next to its code
+    template = project_copy(
+        tmp_path,
+        lambda text: text.replace("\nOutputs:\n", HELLO_RESOURCE + "\nOutputs:\n"),
+        {"hello/app.py": HELLO_HANDLER},
+    )
 
     # WHEN the stack runs that template and the new route is called
     stack = start_stack(tmp_path, template=template)
@@ -190,3 +207,38 @@ def test_tpns_endpoint_without_a_secret_file_is_refused_clearly(tmp_path: Path) 
 
     assert done.returncode == 2
     assert "set TPNS_SECRET_FILE" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_message_that_keeps_failing_is_redriven_to_the_dlq_after_max_receive_count(
+    tmp_path: Path,
+) -> None:
+    # GIVEN the template with a bulk consumer that always fails, and maxReceiveCount 2
+    template = project_copy(
+        tmp_path,
+        lambda text: text.replace("CodeUri: functions/bulk/", "CodeUri: failing/"),
+        {"failing/app.py": FAILING_HANDLER},
+    )
+    stack = start_stack(
+        tmp_path, "--parameter-overrides", "BulkMaxReceiveCount=2", template=template
+    )
+    try:
+        sqs = stack.aws("sqs")
+        outputs = stack.endpoints["outputs"]
+        sqs.send_message(QueueUrl=outputs["BulkQueueUrl"], MessageBody='{"operation": "bind"}')
+
+        # WHEN the poller has delivered it (and seen it fail) twice
+        def in_dlq() -> list[dict[str, object]]:
+            return sqs.receive_message(
+                QueueUrl=outputs["BulkDeadLetterQueueUrl"],
+                AttributeNames=["All"],
+                WaitTimeSeconds=1,
+            ).get("Messages", [])
+
+        moved = eventually(in_dlq, timeout_s=60)
+    finally:
+        stack.stop()
+
+    # THEN the queue's redrive policy has moved it to the DLQ, after exactly two deliveries
+    assert moved and moved[0]["Body"] == '{"operation": "bind"}'
+    failures = stack.output_text().count("BulkFunction: 1 message(s), 0 done, 1 left")
+    assert failures == 2
