@@ -128,7 +128,7 @@ class LocalStack:
             tpns_url, secret_value = self._start_emulator()
         template = Template(
             config.template,
-            {**self._parameters(), "TpnsEndpoint": tpns_url},
+            {**config.parameter_overrides, "TpnsEndpoint": tpns_url},
             stack_name=config.stack_name,
             region=REGION,
         )
@@ -165,11 +165,8 @@ class LocalStack:
             "schedules": sorted(self.schedules),
             "functions": sorted(self.pools),
         }
+        # Written last: its presence tells scripts (and the tests) the stack is ready.
         (config.state_dir / "endpoints.json").write_text(json.dumps(self.endpoints, indent=2))
-        self.wiring = wiring
-
-    def _parameters(self) -> dict[str, str]:
-        return dict(self.config.parameter_overrides)
 
     def stop(self) -> None:
         """Stop everything started, newest first; safe to call twice."""
@@ -195,8 +192,9 @@ class LocalStack:
     def _api_key(self) -> str:
         path = self.config.state_dir / "api-key"
         if not path.exists():
-            path.write_text(secrets.token_urlsafe(24) + "\n")
-            path.chmod(0o600)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as key_file:
+                key_file.write(secrets.token_urlsafe(24) + "\n")
         return path.read_text().strip()
 
     def _start_moto(self) -> str:
