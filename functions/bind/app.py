@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
-
 from tpns_api.lambda_adapter import (
+    Response,
     count_items,
     create_app,
     handler,
@@ -18,7 +17,7 @@ app = create_app()
 
 
 @app.post("/v1/bind")
-def bind() -> Response[str]:
+def bind() -> Response:
     answer = service().bind(json_body(app), time_budget=time_budget(app))
     return to_response(count_items(answer))
 

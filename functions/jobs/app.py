@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from aws_lambda_powertools.event_handler import Response
-
 from tpns_api.jobs import JobSubmitter
-from tpns_api.lambda_adapter import create_app, handler, json_body, service, to_response
+from tpns_api.lambda_adapter import Response, create_app, handler, json_body, service, to_response
 
 app = create_app()
 
@@ -25,7 +23,7 @@ def submitter() -> JobSubmitter:
 
 
 @app.post("/v1/jobs")
-def submit_job() -> Response[str]:
+def submit_job() -> Response:
     return to_response(submitter().submit(json_body(app)))
 
 

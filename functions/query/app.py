@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
-
 from tpns_api import contract
 from tpns_api.lambda_adapter import (
+    Response,
     create_app,
     handler,
     json_body,
@@ -19,12 +18,12 @@ app = create_app()
 
 
 @app.post("/v1/query")
-def query() -> Response[str]:
+def query() -> Response:
     return to_response(service().query(json_body(app), time_budget=time_budget(app)))
 
 
 @app.get("/v1/accounts/<account>/tokens")
-def tokens_of_account(account: str) -> Response[str]:
+def tokens_of_account(account: str) -> Response:
     params = app.current_event.query_string_parameters or {}
     answer = service().tokens_of_account(
         contract.parse_path_parameter("account", account),
@@ -36,7 +35,7 @@ def tokens_of_account(account: str) -> Response[str]:
 
 
 @app.get("/v1/tokens/<token>/accounts")
-def accounts_of_token(token: str) -> Response[str]:
+def accounts_of_token(token: str) -> Response:
     params = app.current_event.query_string_parameters or {}
     answer = service().accounts_of_token(
         contract.parse_path_parameter("token", token),
@@ -47,12 +46,12 @@ def accounts_of_token(token: str) -> Response[str]:
 
 
 @app.get("/v1/openapi.json")
-def openapi() -> Response[str]:
+def openapi() -> Response:
     return Response(status_code=200, content_type="application/json", body=spec_json())
 
 
 @app.get("/v1/docs")
-def docs() -> Response[str]:
+def docs() -> Response:
     return Response(status_code=200, content_type="text/html; charset=utf-8", body=SWAGGER_UI_HTML)
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tpns_api.answers import error_response
 from tpns_api.lambda_adapter import (
+    Response,
     count_items,
     create_app,
     handler,
@@ -24,7 +24,7 @@ app = create_app()
 
 
 @app.post("/v1/unbind")
-def unbind() -> Response[str]:
+def unbind() -> Response:
     answer = service().unbind(json_body(app), time_budget=time_budget(app))
     return to_response(count_items(answer))
 

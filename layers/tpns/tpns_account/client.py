@@ -1,7 +1,8 @@
 """The TPNS account client: chunk, sign, send concurrently, retry, and merge answers per item.
 
-One ``TpnsClient`` per process: it owns the pooled ``requests`` session, the worker threads
-that bound concurrency, and the optional QPS pacer, all shared by every call made through it.
+One ``TpnsClient`` per process: it owns the pooled HTTP connections (``tpns_account.transport``),
+the worker threads that bound concurrency, and the optional QPS pacer, all shared by every call
+made through it.
 """
 
 from __future__ import annotations
@@ -14,10 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
-
-import requests
-from requests.adapters import HTTPAdapter
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from tpns_account import codes
 from tpns_account.codes import CodeClass
@@ -50,11 +48,15 @@ from tpns_account.results import (
     query_status,
 )
 from tpns_account.signing import basic_headers, signature_headers
+from tpns_account.transport import HttpAnswer, RequestsTransport, Transport, new_transport
+
+if TYPE_CHECKING:
+    import requests
 
 logger = logging.getLogger(__name__)
 
 AuthScheme = Literal["signature", "basic"]
-USER_AGENT = "tpns-account-bindings/0.1 (+python-requests)"
+USER_AGENT = "tpns-account-bindings/0.1"
 MAX_ERR_MSG = 200
 _RETRYABLE_ITEM_CLASSES = (CodeClass.TRANSIENT, CodeClass.THROTTLED)
 
@@ -124,8 +126,11 @@ class TpnsClient:
         self.time_budget = time_budget
         self._limiter = RateLimiter(max_qps) if max_qps else None
         self._slots = threading.BoundedSemaphore(max_concurrency)
-        self._session = session or self._new_session(max_concurrency)
-        self._session.verify = True
+        self._transport: Transport = (
+            RequestsTransport(session)
+            if session is not None
+            else new_transport(self.base_url, max_concurrency)
+        )
         self._executor: ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
 
@@ -225,7 +230,7 @@ class TpnsClient:
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
-        self._session.close()
+        self._transport.close()
 
     def __enter__(self) -> TpnsClient:
         return self
@@ -371,21 +376,12 @@ class TpnsClient:
             headers.update(self._auth_headers(creds, chunk.body))
             read_timeout = min(self.timeout, remaining)
             started = time.monotonic()
-            try:
-                response = self._session.post(
-                    self.base_url + chunk.path,
-                    data=chunk.body,
-                    headers=headers,
-                    timeout=(min(self.connect_timeout, read_timeout), read_timeout),
-                )
-            except requests.Timeout:
-                raise UpstreamTimeoutError(
-                    f"TPNS did not answer within {read_timeout:.2f}s"
-                ) from None
-            except requests.RequestException as exc:
-                raise UpstreamUnavailableError(
-                    f"could not reach TPNS ({type(exc).__name__})"
-                ) from None
+            response = self._transport.post(
+                self.base_url + chunk.path,
+                chunk.body,
+                headers,
+                (min(self.connect_timeout, read_timeout), read_timeout),
+            )
         logger.debug(
             "TPNS %s: %d item(s), HTTP %d in %.1f ms",
             chunk.path,
@@ -400,14 +396,6 @@ class TpnsClient:
         if self.auth == "basic":
             return basic_headers(creds.access_id, creds.secret_key)
         return signature_headers(creds.access_id, creds.secret_key, body)
-
-    @staticmethod
-    def _new_session(pool_size: int) -> requests.Session:
-        session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        return session
 
 
 # -- response normalisation -------------------------------------------------------------------
@@ -433,7 +421,7 @@ def _envelope_message(body: object) -> str:
     return str(value)[:MAX_ERR_MSG] if value is not None else ""
 
 
-def _retry_after(response: requests.Response) -> float | None:
+def _retry_after(response: HttpAnswer) -> float | None:
     value = response.headers.get("Retry-After")
     try:
         return max(0.0, float(value)) if value is not None else None
@@ -441,7 +429,7 @@ def _retry_after(response: requests.Response) -> float | None:
         return None
 
 
-def _interpret(response: requests.Response) -> dict[str, Any]:
+def _interpret(response: HttpAnswer) -> dict[str, Any]:
     """Turn an HTTP answer into a usable envelope, or raise the class of failure it is."""
     status = response.status_code
     try:

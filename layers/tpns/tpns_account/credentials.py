@@ -246,7 +246,15 @@ class SecretsManagerCredentials:
 
         with self._lock:
             if self._provider is None:
-                self._provider = SecretsProvider(boto3_client=self._boto3_client)
+                client = self._boto3_client
+                if client is None:
+                    import boto3
+
+                    # The default session, not a new one: the process's other clients (SQS in
+                    # jobs and bulk) then share its loaded service models; a second session
+                    # would load them again (~15 ms of a cold start).
+                    client = boto3.client("secretsmanager")
+                self._provider = SecretsProvider(boto3_client=client)
             return self._provider
 
 
