@@ -27,6 +27,8 @@ DEMO_BIND = (
     '"account_list": [{"account": "alice@example.com", "account_type": 0}]}]}'
 )
 
+UNBIND = '{"token_list": ["demo-token-1"]}'
+
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
@@ -166,9 +168,9 @@ def _banner(stack: LocalStack, state_dir: Path) -> str:
         "",
         "Try it (from the repository root):",
         f"  KEY=$(cat {key_file})",
-        f"  curl -s -H \"x-api-key: $KEY\" -d '{DEMO_BIND}' {api}/v1/bind",
-        f'  sleep 2; curl -s -H "x-api-key: $KEY" {api}/v1/tokens/demo-token-1/accounts',
-        f'  curl -s -H "x-api-key: $KEY" -d \'{{"token_list": ["demo-token-1"]}}\' {api}/v1/unbind',
+        f"  curl -s -w '\\n' -H \"x-api-key: $KEY\" -d '{DEMO_BIND}' {api}/v1/bind",
+        f"  sleep 2; curl -s -w '\\n' -H \"x-api-key: $KEY\" {api}/v1/tokens/demo-token-1/accounts",
+        f"  curl -s -w '\\n' -H \"x-api-key: $KEY\" -d '{UNBIND}' {api}/v1/unbind",
         "",
         "Ctrl-C stops everything.",
     ]

@@ -244,3 +244,19 @@ def test_a_body_over_api_gateways_10_mb_limit_is_refused_with_413(stack: Running
     answer = stack.call("POST", "/v1/bind", data=b"x" * (10 * 1024 * 1024 + 1))
 
     assert answer.status_code == 413 and answer.json() == {"message": "Request Too Long"}
+
+
+def test_the_start_banner_prints_the_readme_examples(stack: RunningStack) -> None:
+    # GIVEN the README's curl lines, at this stack's address and state directory
+    expected = [
+        line.replace("http://127.0.0.1:3000", stack.api)
+        for line in readme_quickstart().splitlines()
+        if line.startswith(("curl", "sleep 2; curl")) and "/v1/jobs" not in line
+    ]
+
+    # THEN the banner shows the same commands, and where the key is
+    banner = stack.output_text()
+    assert len(expected) == 3
+    for line in expected:
+        assert line in banner
+    assert f"KEY=$(cat {stack.state_dir}/api-key)" in banner
