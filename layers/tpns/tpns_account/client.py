@@ -389,8 +389,19 @@ class TpnsClient:
             response.status_code,
             (time.monotonic() - started) * 1000,
         )
-        body = _interpret(response)
-        return _per_item(body, chunk)
+        try:
+            body = _interpret(response)
+            answers = _per_item(body, chunk)
+        except ThrottledError:
+            if self._limiter is not None:
+                self._limiter.throttled()
+            raise
+        if self._limiter is not None:
+            if any(codes.classify(a.code) is CodeClass.THROTTLED for a in answers):
+                self._limiter.throttled()
+            else:
+                self._limiter.admitted()
+        return answers
 
     def _auth_headers(self, creds: AppCredentials, body: bytes) -> dict[str, str]:
         if self.auth == "basic":

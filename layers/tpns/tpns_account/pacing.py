@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 
@@ -36,19 +37,36 @@ class RateLimiter:
 
     Pacing rather than bursting keeps an upstream QPS window from ever seeing more than the
     cap, whatever the window's alignment.
+
+    ``qps`` is a ceiling, not a target: when the upstream throttles (its quota is lower, or
+    other processes share it), ``throttled()`` lowers the pace to a little under what the
+    upstream admitted in the last second, and it climbs back towards ``qps`` while calls go
+    through. Without this, throttled calls only back off one by one and the rest keep arriving
+    too fast, so fewer calls are admitted than the quota allows.
     """
+
+    WINDOW_S = 1.0
+    DECREASE = 0.9  # of the calls admitted in the last window
+    INCREASE_PER_S = 0.02  # of the ceiling, regained per second without throttling
 
     def __init__(self, qps: float) -> None:
         if qps <= 0:
             raise ValueError("qps must be positive")
+        self.ceiling = qps
+        self.qps = qps
         self.interval = 1.0 / qps
         self._next = 0.0
         self._lock = threading.Lock()
+        self._admitted: deque[float] = deque()
+        self._last_change = 0.0
+        self._last_decrease = -self.WINDOW_S
 
     def reserve(self, deadline: float) -> float | None:
         """Reserve the next slot; returns its monotonic time, or None if past ``deadline``."""
         with self._lock:
             now = time.monotonic()
+            if self.qps < self.ceiling:
+                self._recover(now)
             slot = max(now, self._next)
             if slot > deadline:
                 return None
@@ -63,3 +81,36 @@ class RateLimiter:
         if wait > 0:
             time.sleep(wait)
         return True
+
+    def admitted(self) -> None:
+        """The upstream accepted a call (it was not throttled)."""
+        now = time.monotonic()
+        with self._lock:
+            self._admitted.append(now)
+            self._trim(now)
+
+    def throttled(self) -> None:
+        """The upstream throttled a call: pace a little under what it admitted in the last
+        window (once per window: the answers to calls already in flight say nothing new)."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last_decrease < self.WINDOW_S:
+                return
+            self._trim(now)
+            admitted = len(self._admitted) / self.WINDOW_S
+            floor = self.ceiling * self.INCREASE_PER_S
+            self._set(max(floor, min(self.qps, admitted) * self.DECREASE), now)
+            self._last_decrease = now
+
+    def _recover(self, now: float) -> None:
+        regained = self.ceiling * self.INCREASE_PER_S * (now - self._last_change)
+        self._set(min(self.ceiling, self.qps + regained), now)
+
+    def _set(self, qps: float, now: float) -> None:
+        self.qps = qps
+        self.interval = 1.0 / qps
+        self._last_change = now
+
+    def _trim(self, now: float) -> None:
+        while self._admitted and self._admitted[0] <= now - self.WINDOW_S:
+            self._admitted.popleft()

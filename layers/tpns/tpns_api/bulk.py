@@ -147,19 +147,27 @@ class BulkProcessor:
 
     def process(self, records: Sequence[Record], *, time_budget: float) -> BulkReport:
         report = BulkReport()
-        messages: list[Message] = []
-        for record in records:
-            try:
-                messages.append(parse_message(record))
-            except NeverSucceedsError as exc:
-                self._dead_letter_whole(record, str(exc), report)
-        if not messages:
+        if not records:
             return report
-        with ThreadPoolExecutor(max_workers=len(messages), thread_name_prefix="bulk") as pool:
-            outcomes = list(pool.map(lambda m: self._send(m, time_budget), messages))
-        for message, outcome in zip(messages, outcomes, strict=True):
-            self._settle(message, outcome, report)
+        # Each message is parsed in its own worker, so the first calls go out while later
+        # messages are still being parsed; outcomes are settled in delivery order.
+        with ThreadPoolExecutor(max_workers=len(records), thread_name_prefix="bulk") as pool:
+            outcomes = list(pool.map(lambda r: self._parse_and_send(r, time_budget), records))
+        for record, (message, outcome) in zip(records, outcomes, strict=True):
+            if isinstance(message, NeverSucceedsError):
+                self._dead_letter_whole(record, str(message), report)
+            else:
+                self._settle(message, outcome, report)
         return report
+
+    def _parse_and_send(
+        self, record: Record, time_budget: float
+    ) -> tuple[Message | NeverSucceedsError, BatchResult | Exception | None]:
+        try:
+            message = parse_message(record)
+        except NeverSucceedsError as exc:
+            return exc, None
+        return message, self._send(message, time_budget)
 
     def _send(self, message: Message, time_budget: float) -> BatchResult | Exception | None:
         if message.operation is None:
