@@ -1,0 +1,231 @@
+"""The measured process: run as a script (``python bench/child.py MODE SPEC``), never imported.
+
+It imports only the standard library before loading the handler under test, so a cold start
+pays for the handler's imports and nothing of the benchmark's. The parent passes a JSON spec
+(handler file, event file, sizes) and reads one JSON result file back.
+
+Modes:
+  cold  import the handler, serve one request, record the monotonic time it answered.
+  warm  serve the same request many times; in the same process, post the same body with a bare
+        ``requests.Session`` (or boto3 SQS for jobs) as the baseline, interleaved in blocks.
+  bulk  a small warm-up batch, then the big SQS batch; duration, CPU seconds, the answer.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import resource
+import sys
+import time
+import uuid
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+OK_STATUSES = (200, 202)
+
+
+class Context:
+    """The LambdaContext attributes Powertools and the handlers read."""
+
+    function_name = "tpns-bench"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 128
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:tpns-bench"
+
+    def __init__(self, remaining_ms: int) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+        self._deadline = time.monotonic() + remaining_ms / 1000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def load_handler(path: str) -> Any:
+    """Import ``path`` as module ``app``, the way the Lambda runtime imports ``app.py``."""
+    spec = importlib.util.spec_from_file_location("app", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    sys.modules["app"] = module
+    spec.loader.exec_module(module)
+    return module.lambda_handler
+
+
+def peak_rss_kb() -> int:
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return float(usage.ru_utime + usage.ru_stime)
+
+
+def check(answer: Any) -> int:
+    status = answer.get("statusCode") if isinstance(answer, dict) else None
+    if status not in OK_STATUSES:
+        raise SystemExit(f"handler answered {str(answer)[:500]}")
+    return int(status)
+
+
+def cold(spec: dict[str, Any]) -> dict[str, Any]:
+    event = json.loads(Path(spec["event"]).read_text())
+    handler = load_handler(spec["handler"])
+    status = check(handler(event, Context(25_000)))
+    done = time.monotonic()
+    return {"done": done, "status": status, "rss_kb": peak_rss_kb()}
+
+
+def warm(spec: dict[str, Any]) -> dict[str, Any]:
+    event = json.loads(Path(spec["event"]).read_text())
+    handler = load_handler(spec["handler"])
+    capture = _Capture()
+    capture.install()
+    try:
+        for _ in range(spec["warmup"]):
+            check(handler(event, Context(25_000)))
+    finally:
+        capture.uninstall()
+    bare = capture.bare_call()
+    for _ in range(spec["warmup"]):
+        bare()
+    handler_times: list[float] = []
+    bare_times: list[float] = []
+    handler_cpu = bare_cpu = 0.0
+    clock = time.perf_counter
+    for _ in range(spec["blocks"]):
+        cpu = cpu_seconds()
+        for _ in range(spec["block_size"]):
+            context = Context(25_000)
+            started = clock()
+            handler(event, context)
+            handler_times.append(clock() - started)
+        handler_cpu += cpu_seconds() - cpu
+        cpu = cpu_seconds()
+        for _ in range(spec["block_size"]):
+            started = clock()
+            bare()
+            bare_times.append(clock() - started)
+        bare_cpu += cpu_seconds() - cpu
+    return {
+        "handler_s": handler_times,
+        "bare_s": bare_times,
+        "handler_cpu_s": handler_cpu / len(handler_times),
+        "bare_cpu_s": bare_cpu / len(bare_times),
+        "bare_kind": capture.kind,
+        "rss_kb": peak_rss_kb(),
+    }
+
+
+class _Capture:
+    """Records the upstream request the handler makes, to replay it bare."""
+
+    def __init__(self) -> None:
+        self.kind = ""
+        self.request: Any = None
+        self.sqs_call: dict[str, Any] | None = None
+        self._undo: list[Any] = []
+
+    def install(self) -> None:
+        from urllib3.connectionpool import HTTPConnectionPool
+
+        original_urlopen = HTTPConnectionPool.urlopen
+
+        def urlopen(pool: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            if url.startswith("/v3/"):
+                body = kwargs.get("body", args[0] if args else None)
+                headers = kwargs.get("headers", args[1] if len(args) > 1 else None)
+                full = f"{pool.scheme}://{pool.host}:{pool.port}{url}"
+                self.request = (full, body, dict(headers or {}))
+            return original_urlopen(pool, method, url, *args, **kwargs)
+
+        pool_class: Any = HTTPConnectionPool
+        pool_class.urlopen = urlopen
+        self._undo.append(lambda: setattr(pool_class, "urlopen", original_urlopen))
+        try:
+            import botocore.client
+        except ImportError:  # pragma: no cover - boto3 is in every environment we run
+            return
+        client_class: Any = botocore.client.BaseClient
+        original_api_call = client_class._make_api_call
+
+        def api_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            if operation == "SendMessageBatch":
+                self.sqs_call = dict(params)
+            return original_api_call(client, operation, params)
+
+        client_class._make_api_call = api_call
+        self._undo.append(lambda: setattr(client_class, "_make_api_call", original_api_call))
+
+    def uninstall(self) -> None:
+        for undo in self._undo:
+            undo()
+
+    def bare_call(self) -> Any:
+        if self.request is not None:
+            import requests
+
+            session = requests.Session()
+            url, body, headers = self.request
+            self.kind = "requests.Session.post to the emulator"
+
+            def post() -> None:
+                session.post(url, data=body, headers=headers, timeout=5).raise_for_status()
+
+            return post
+        if self.sqs_call is not None:
+            import boto3
+
+            sqs = boto3.client("sqs")
+            params = self.sqs_call
+            self.kind = "boto3 SQS SendMessageBatch to moto"
+
+            def send_batch() -> None:
+                sqs.send_message_batch(**params)
+
+            return send_batch
+        raise SystemExit("the handler made no upstream call to replay")
+
+
+def bulk(spec: dict[str, Any]) -> dict[str, Any]:
+    handler = load_handler(spec["handler"])
+    warmup = json.loads(Path(spec["warmup_event"]).read_text())
+    event = json.loads(Path(spec["event"]).read_text())
+    answer = handler(warmup, Context(spec["timeout_ms"]))
+    if answer.get("batchItemFailures"):
+        raise SystemExit(f"warm-up batch failed: {answer}")
+    before = _emulator_stats(spec["emulator"])
+    cpu_before = cpu_seconds()
+    started = time.monotonic()
+    answer = handler(event, Context(spec["timeout_ms"]))
+    elapsed = time.monotonic() - started
+    cpu = cpu_seconds() - cpu_before
+    after = _emulator_stats(spec["emulator"])
+    return {
+        "seconds": elapsed,
+        "cpu_s": cpu,
+        "failed_messages": len(answer.get("batchItemFailures", [])),
+        "calls": after["requests"] - before["requests"],
+        "throttled": after["throttled"] - before["throttled"],
+        "rss_kb": peak_rss_kb(),
+    }
+
+
+def _emulator_stats(url: str) -> dict[str, Any]:
+    from urllib.request import urlopen
+
+    with urlopen(url + "/_emulator/stats", timeout=10) as answer:  # noqa: S310 - loopback
+        stats: dict[str, Any] = json.loads(answer.read())
+    return stats
+
+
+def main() -> None:
+    mode, spec_file = sys.argv[1], sys.argv[2]
+    spec = json.loads(Path(spec_file).read_text())
+    result = {"cold": cold, "warm": warm, "bulk": bulk}[mode](spec)
+    Path(spec["result"]).write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
