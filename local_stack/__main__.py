@@ -48,8 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--state-dir", default=".local-stack", help="API key, logs, endpoints")
     commands = parser.add_subparsers(dest="command")
     run = commands.add_parser("run", help="start the stack (the default)")
-    _run_options(run)
     _run_options(parser)
+    # Given after `run` they win; not given, they leave what came before `run` alone.
+    _run_options(run, suppress=True)
     trigger = commands.add_parser("trigger", help="run a schedule now (default: the only one)")
     trigger.add_argument("name", nargs="?")
     invoke = commands.add_parser("invoke", help="invoke a function with a JSON payload")
@@ -58,34 +59,42 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run_options(parser: argparse.ArgumentParser) -> None:
-    defaults = Config()
-    parser.add_argument("--template", default=str(defaults.template))
-    parser.add_argument("--port", type=int, default=defaults.port, help="API gateway port")
-    parser.add_argument("--aws-port", type=int, default=defaults.aws_port, help="moto port")
-    parser.add_argument("--tpns-port", type=int, default=defaults.tpns_port, help="emulator port")
+def _run_options(parser: argparse.ArgumentParser, suppress: bool = False) -> None:
+    config = Config()
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    parser.add_argument("--template", default=default(str(config.template)))
+    parser.add_argument("--port", type=int, default=default(config.port), help="API gateway port")
+    parser.add_argument("--aws-port", type=int, default=default(config.aws_port), help="moto port")
+    parser.add_argument(
+        "--tpns-port", type=int, default=default(config.tpns_port), help="emulator port"
+    )
     parser.add_argument(
         "--parameter-overrides",
         nargs="*",
-        default=[],
+        default=default([]),
         metavar="KEY=VALUE",
         help="template parameters, as for sam deploy",
     )
     parser.add_argument(
         "--apply-delay",
         type=float,
-        default=defaults.apply_delay_s,
+        default=default(config.apply_delay_s),
         help="seconds before the emulator applies a bind or unbind (TPNS is asynchronous)",
     )
     parser.add_argument(
         "--redelivery-delay",
         type=int,
-        default=defaults.redelivery_delay_s,
+        default=default(config.redelivery_delay_s),
         help="seconds before a failed queue message is delivered again (deployed: the queue's "
         "visibility timeout)",
     )
-    parser.add_argument("--max-instances", type=int, default=defaults.max_instances)
-    parser.add_argument("--exit-after", type=float, default=None, help="stop after N seconds")
+    parser.add_argument("--max-instances", type=int, default=default(config.max_instances))
+    parser.add_argument(
+        "--exit-after", type=float, default=default(None), help="stop after N seconds"
+    )
 
 
 def _run(args: argparse.Namespace, state_dir: Path) -> int:
@@ -155,6 +164,9 @@ def _banner(stack: LocalStack, state_dir: Path) -> str:
         "  Outputs:",
         *(f"    {name:<34} {value}" for name, value in e["outputs"].items()),
     ]
+    trigger = "make cleanup-now"
+    if state_dir != Path(".local-stack"):
+        trigger = f"python -m local_stack --state-dir {state_dir} trigger"
     for name, (schedule, expression) in stack.schedules.items():
         when = "not on a timer"
         if expression is not None:
@@ -162,7 +174,7 @@ def _banner(stack: LocalStack, state_dir: Path) -> str:
             when = f"next {due:%Y-%m-%d %H:%M %Z}" if due else "no future run"
         lines.append(
             f"  Schedule:    {name} {schedule.expression} {schedule.timezone} ({when}); "
-            f"run it now: make cleanup-now"
+            f"run it now: {trigger}"
         )
     lines += [
         "",

@@ -33,7 +33,7 @@ class LocalContext:
 
     @property
     def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.timeout_s - (time.monotonic() - self._started)) * 1000))
@@ -60,6 +60,7 @@ class SqsEventSourceMapping:
         retry_visibility_s: int = 0,
         region: str = "us-east-1",
         report_batch_item_failures: bool = True,
+        batching_window_s: float = 0.0,
     ) -> None:
         self.sqs = sqs
         self.queue_url = queue_url
@@ -73,18 +74,12 @@ class SqsEventSourceMapping:
         ]["QueueArn"]
         self.region = region
         self.report_batch_item_failures = report_batch_item_failures
+        self.batching_window_s = batching_window_s
         self.stats = PollStats()
 
     def poll_once(self, wait_time_s: int = 0) -> int:
         """One receive → invoke → delete round; returns how many messages were delivered."""
-        answer = self.sqs.receive_message(
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=self.batch_size,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-            WaitTimeSeconds=wait_time_s,
-        )
-        messages = answer.get("Messages", [])
+        messages = self._gather(wait_time_s)
         if not messages:
             return 0
         self.stats.batches += 1
@@ -92,13 +87,7 @@ class SqsEventSourceMapping:
         event = {"Records": [self._record(m) for m in messages]}
         context = LocalContext(self.function_name, self.timeout_s)
         try:
-            response = self.handler(event, context)
-            reported = (response or {}).get("batchItemFailures", [])
-            failed = (
-                {f["itemIdentifier"] for f in reported}
-                if self.report_batch_item_failures
-                else set()
-            )
+            failed = self._failed(self.handler(event, context), messages)
         except Exception:
             logger.exception("%s failed its whole batch", self.function_name)
             failed = {m["MessageId"] for m in messages}
@@ -121,6 +110,49 @@ class SqsEventSourceMapping:
         self.stats.deleted += len(done)
         self.stats.failed += len(failed)
         return len(messages)
+
+    def _gather(self, wait_time_s: int) -> list[dict[str, Any]]:
+        """Up to ``batch_size`` messages: what the first receive gets, then more until the batch
+        is full or the batching window has passed (SQS hands out at most 10 per receive)."""
+        messages = self._receive(min(10, self.batch_size), wait_time_s)
+        deadline = time.monotonic() + self.batching_window_s
+        while messages and len(messages) < self.batch_size:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            wanted = min(10, self.batch_size - len(messages))
+            more = self._receive(wanted, min(int(left), 1))
+            if not more:
+                time.sleep(min(0.1, left))
+            messages += more
+        return messages
+
+    def _receive(self, count: int, wait_time_s: int) -> list[dict[str, Any]]:
+        answer = self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=count,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=wait_time_s,
+        )
+        return list(answer.get("Messages", []))
+
+    def _failed(self, response: Any, messages: list[dict[str, Any]]) -> set[str]:
+        """The messages to leave on the queue, as Lambda reads a partial batch response: none
+        without ReportBatchItemFailures or with an empty/null list; all of them when the answer
+        names a message that is not in the batch (or has no itemIdentifier)."""
+        if not self.report_batch_item_failures or not isinstance(response, dict):
+            return set()
+        reported = response.get("batchItemFailures") or []
+        batch = {m["MessageId"] for m in messages}
+        try:
+            failed = {str(item["itemIdentifier"]) for item in reported}
+        except (TypeError, KeyError):
+            failed = batch
+        if not failed <= batch:
+            logger.error("%s reported messages not in its batch", self.function_name)
+            return batch
+        return failed
 
     def drain(self, *, max_seconds: float = 120.0) -> PollStats:
         """Poll until the queue holds nothing, visible or in flight (or the time runs out)."""

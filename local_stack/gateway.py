@@ -178,6 +178,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: Gateway
     protocol_version = "HTTP/1.1"
     server_version = "tpns-local-gateway"
+    timeout = 60  # a client that stops sending mid-body does not hold a thread forever
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s " + format, self.address_string(), *args)
@@ -220,10 +221,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         except Exception:  # a bug here must not kill the stack or hang the client
             logger.exception("gateway failed on %s %s", method, self.path)
+            self.close_connection = True
             status, headers, payload = _gateway_error(502, "Internal server error")
-        self._write(status, headers, payload, method == "HEAD")
         elapsed = (time.monotonic() - started) * 1000
         self.server.log(f"{method} {self.path} → {status} {elapsed:.0f} ms{note}")
+        self._write(status, headers, payload, method == "HEAD")
 
     def _body(self) -> bytes | int:
         """The request body, or the status refusing it (the connection is closed then)."""
@@ -231,7 +233,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return 411
         text = self.headers.get("Content-Length") or "0"
-        length = int(text) if text.isdigit() else -1
+        length = int(text) if text.isascii() and text.isdigit() else -1
         if not 0 <= length <= MAX_BODY_BYTES:
             self.close_connection = True
             return 413 if length > MAX_BODY_BYTES else 400

@@ -8,6 +8,7 @@ and an API key, since neither IAM signing nor API Gateway's key store exists her
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -117,6 +118,7 @@ class LocalStack:
         if not real_tpns:
             check_port_free(config.tpns_port, "TPNS emulator", "--tpns-port")
         config.state_dir.mkdir(parents=True, exist_ok=True)
+        (config.state_dir / "endpoints.json").unlink(missing_ok=True)  # left by a killed stack
         (config.state_dir / "logs").mkdir(exist_ok=True)
         api_key = self._api_key()
 
@@ -128,7 +130,8 @@ class LocalStack:
             tpns_url, secret_value = self._start_emulator()
         template = Template(
             config.template,
-            {**config.parameter_overrides, "TpnsEndpoint": tpns_url},
+            config.parameter_overrides,
+            local_overrides={"TpnsEndpoint": tpns_url},
             stack_name=config.stack_name,
             region=REGION,
         )
@@ -198,16 +201,43 @@ class LocalStack:
         return path.read_text().strip()
 
     def _start_moto(self) -> str:
-        from moto.server import ThreadedMotoServer
+        """moto in server mode, answering local AWS clients only.
+
+        moto allows every CORS origin and accepts any signature, so a web page open in the
+        developer's browser could otherwise read the TPNS secret or feed the bulk queue: requests
+        with an ``Origin`` header, or for a ``Host`` other than this address (DNS rebinding),
+        are refused.
+        """
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        server = ThreadedMotoServer(
-            ip_address="127.0.0.1", port=self.config.aws_port, verbose=False
+        moto = DomainDispatcherApplication(create_backend_app)
+        hosts: set[str] = set()
+
+        def local_clients_only(environ: dict[str, Any], start_response: Any) -> Any:
+            if "HTTP_ORIGIN" in environ or environ.get("HTTP_HOST") not in hosts:
+                start_response("403 Forbidden", [("Content-Type", "text/plain")])
+                return [b"local stack: AWS calls from local clients only (no Origin header)\n"]
+            return moto(environ, start_response)
+
+        server = make_server(
+            "127.0.0.1",
+            self.config.aws_port,
+            local_clients_only,
+            threaded=True,
+            request_handler=MotoRequestHandler,
         )
-        server.start()
-        self._stops.append(server.stop)
-        host, port = server.get_host_and_port()
-        return f"http://{host}:{port}"
+        port = server.server_address[1]
+        hosts.update({f"127.0.0.1:{port}", f"localhost:{port}"})
+        self._run_thread("moto", server.serve_forever)
+        self._stops.append(server.server_close)
+        self._stops.append(server.shutdown)
+        return f"http://127.0.0.1:{port}"
 
     def _start_emulator(self) -> tuple[str, str]:
         from tpns_emulator import TpnsEmulator
@@ -301,6 +331,9 @@ class LocalStack:
             "AWS_DEFAULT_REGION": REGION,
             "AWS_ACCESS_KEY_ID": AWS_CREDENTIALS["aws_access_key_id"],
             "AWS_SECRET_ACCESS_KEY": AWS_CREDENTIALS["aws_secret_access_key"],
+            # Nothing from ~/.aws (profiles, per-service endpoints) may redirect a function.
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         }
         logs = self.config.state_dir / "logs"
         for logical_id, spec in wiring.functions.items():
@@ -342,7 +375,8 @@ class LocalStack:
                     self._client("sqs", aws_url),
                     physical.refs[source.queue],
                     partial(_invoke_batch, pool),
-                    batch_size=min(source.batch_size, 10),
+                    batch_size=source.batch_size,
+                    batching_window_s=source.batching_window_s,
                     function_name=function.logical_id,
                     timeout_s=function.timeout_s,
                     retry_visibility_s=self.config.redelivery_delay_s,
@@ -397,8 +431,10 @@ class LocalStack:
                 if left <= 0:
                     break
                 self.stopping.wait(min(left, 30))
+            # A failed run is logged by trigger(); the schedule keeps running, as Scheduler's does.
             if not self.stopping.is_set():
-                self.trigger(name)
+                with contextlib.suppress(FunctionError):
+                    self.trigger(name)
 
     # -------------------------------------------------------------- invoking
 

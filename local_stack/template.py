@@ -128,13 +128,18 @@ class Physical:
 
 
 class Template:
-    """One template, its parameters resolved (defaults, local defaults, then overrides)."""
+    """One template, its parameters resolved (defaults, local defaults, then overrides).
+
+    ``overrides`` are checked against the parameters' constraints, as a deploy would check them;
+    ``local_overrides`` (the local stack's own endpoints) are not.
+    """
 
     def __init__(
         self,
         path: Path,
         overrides: Mapping[str, str] | None = None,
         *,
+        local_overrides: Mapping[str, str] | None = None,
         stack_name: str = "tpns-local",
         region: str = "us-east-1",
         account_id: str = "123456789012",
@@ -148,7 +153,6 @@ class Template:
         if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
             raise TemplateError(f"{path}: not a CloudFormation template (no Resources)")
         self.document: dict[str, Any] = document
-        self.resources: dict[str, dict[str, Any]] = document["Resources"]
         self.pseudo = {
             "AWS::StackName": stack_name,
             "AWS::Region": region,
@@ -156,10 +160,17 @@ class Template:
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
         }
+        self.resources: dict[str, dict[str, Any]] = document["Resources"]
         self.parameters = self._parameters(dict(overrides or {}))
+        self.parameters |= local_overrides or {}
         self.conditions: dict[str, bool] = {}
         for name in document.get("Conditions", {}):
             self.conditions[name] = self._condition(name)
+        self.resources = {  # as deployed: a resource whose condition is false does not exist
+            logical_id: resource
+            for logical_id, resource in self.resources.items()
+            if "Condition" not in resource or self._condition(resource["Condition"])
+        }
 
     # -------------------------------------------------------------- parameters and conditions
 
@@ -171,7 +182,7 @@ class Template:
         values: dict[str, str] = {}
         for name, spec in declared.items():
             if name in overrides:
-                values[name] = overrides[name]
+                values[name] = _checked(name, spec, overrides[name])
             elif "Default" in spec:
                 values[name] = str(spec["Default"])
             elif name in LOCAL_PARAMETER_DEFAULTS:
@@ -245,6 +256,31 @@ class Template:
     def _if(self, arg: list[Any], physical: Physical) -> Any:
         name, when_true, when_false = arg
         return self.resolve(when_true if self._condition(name) else when_false, physical)
+
+
+def _checked(name: str, spec: dict[str, Any], value: str) -> str:
+    """``value`` if it meets the parameter's constraints, as CloudFormation checks them."""
+    problem = None
+    allowed = [str(v) for v in spec.get("AllowedValues", [])]
+    if allowed and value not in allowed:
+        problem = f"must be one of {', '.join(allowed)}"
+    elif "AllowedPattern" in spec and not re.fullmatch(str(spec["AllowedPattern"]), value):
+        problem = f"must match {spec['AllowedPattern']}"
+    elif not int(spec.get("MinLength", 0)) <= len(value) <= int(spec.get("MaxLength", 1 << 20)):
+        problem = "has the wrong length"
+    elif spec.get("Type") == "Number":
+        try:
+            number = float(value)
+        except ValueError:
+            problem = "must be a number"
+        else:
+            if "MinValue" in spec and number < float(spec["MinValue"]):
+                problem = f"must be at least {spec['MinValue']}"
+            elif "MaxValue" in spec and number > float(spec["MaxValue"]):
+                problem = f"must be at most {spec['MaxValue']}"
+    if problem:
+        raise TemplateError(f"parameter {name}={value!r} {problem}")
+    return value
 
 
 _Intrinsic = Callable[[Template, Any, Physical], Any]
@@ -344,8 +380,9 @@ def wire(template: Template, physical: Physical) -> Wiring:
             handler=str(merged.get("Handler", "")),
             timeout_s=_number(merged.get("Timeout", 3), f"{logical_id}.Timeout"),
             memory_mb=int(_number(merged.get("MemorySize", 128), f"{logical_id}.MemorySize")),
+            # SAM appends a function's layers to the global ones.
             layer_dirs=_layer_dirs(
-                template, raw_properties.get("Layers", raw_globals.get("Layers"))
+                template, [*raw_globals.get("Layers", []), *raw_properties.get("Layers", [])]
             ),
             environment={k: str(v) for k, v in environment.items()},
         )

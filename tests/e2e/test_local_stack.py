@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 from typing import Any
+
+import requests
 
 from tests.e2e.conftest import RunningStack, eventually, trigger_cleanup
 from tests.functions import ROOT
@@ -260,3 +263,32 @@ def test_the_start_banner_prints_the_readme_examples(stack: RunningStack) -> Non
     for line in expected:
         assert line in banner
     assert f"KEY=$(cat {stack.state_dir}/api-key)" in banner
+
+
+def test_moto_refuses_browser_requests_so_no_web_page_can_read_the_secret(
+    stack: RunningStack,
+) -> None:
+    # GIVEN a web page's cross-origin request to the local Secrets Manager
+    target = {"X-Amz-Target": "secretsmanager.GetSecretValue"}
+    body = json.dumps({"SecretId": stack.endpoints["secret_id"]})
+    origin = {"Origin": "https://evil.example", "Content-Type": "application/x-amz-json-1.1"}
+
+    # WHEN it is sent, preflight first
+    preflight = requests.options(stack.endpoints["aws"], headers=origin, timeout=10)
+    read = requests.post(stack.endpoints["aws"], data=body, headers=origin | target, timeout=10)
+
+    # THEN both are refused, while a local client still gets through
+    assert preflight.status_code == 403 and read.status_code == 403
+    assert "secret_key" not in read.text
+    assert stack.aws("secretsmanager").get_secret_value(SecretId=stack.endpoints["secret_id"])
+
+
+def test_a_malformed_content_length_gets_400_and_a_closed_connection(stack: RunningStack) -> None:
+    host, port = stack.api.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(
+            "POST /v1/bind HTTP/1.1\r\nHost: x\r\nContent-Length: ²\r\n\r\n{}".encode()
+        )
+        answer = connection.makefile("rb").read().decode()
+
+    assert answer.startswith("HTTP/1.1 400") and "Connection: close" in answer

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -65,8 +66,11 @@ HELLO_RESOURCE = """
 
 
 def test_ctrl_c_stops_everything_and_leaves_no_process_behind(tmp_path: Path) -> None:
-    # GIVEN a running stack with its function instances started
+    # GIVEN a running stack that has served concurrent requests (so it added instances)
     stack = start_stack(tmp_path)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: stack.call("GET", "/v1/openapi.json"), range(8)))
+    assert all(a.status_code == 200 for a in answers)
     descendants = children_of(stack.process.pid)
     assert len(descendants) >= 6, "one warm instance per function"
 

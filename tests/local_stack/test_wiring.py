@@ -54,7 +54,9 @@ def test_functions_get_globals_and_their_own_environment(template: Template) -> 
 
 
 def test_parameter_overrides_reach_the_functions_environment() -> None:
-    template = Template(TEMPLATE, {"SyncMaxItems": "7", "TpnsEndpoint": "http://127.0.0.1:1"})
+    template = Template(
+        TEMPLATE, {"SyncMaxItems": "7"}, local_overrides={"TpnsEndpoint": "http://127.0.0.1:1"}
+    )
 
     functions = wire(template, Physical()).functions
 
@@ -65,6 +67,27 @@ def test_parameter_overrides_reach_the_functions_environment() -> None:
 def test_an_unknown_parameter_override_is_refused() -> None:
     with pytest.raises(TemplateError, match=r"unknown parameter.*SyncMaxItem"):
         Template(TEMPLATE, {"SyncMaxItem": "7"})
+
+
+@pytest.mark.parametrize(
+    ("override", "problem"),
+    [
+        ({"ApiAuthMode": "OPEN"}, "must be one of IAM, API_KEY"),
+        ({"BulkBatchSize": "0"}, "must be at least 1"),
+        ({"TpnsEndpoint": "http://tpns.example"}, "must match"),
+        ({"TpnsTimeoutSeconds": "soon"}, "must be a number"),
+    ],
+)
+def test_an_override_a_deploy_would_reject_is_refused(
+    override: dict[str, str], problem: str
+) -> None:
+    with pytest.raises(TemplateError, match=problem):
+        Template(TEMPLATE, override)
+
+
+def test_a_resource_whose_condition_is_false_does_not_exist(template: Template) -> None:
+    assert "TpnsApiKey" not in template.resources  # UseApiKey is false by default
+    assert "TpnsApiKey" in Template(TEMPLATE, {"ApiAuthMode": "API_KEY"}).resources
 
 
 def test_the_bulk_event_source_and_redrive_come_from_the_template(template: Template) -> None:
