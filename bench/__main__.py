@@ -81,7 +81,7 @@ def run(config: Config, stages: tuple[str, ...]) -> Results:
 def heading(config: Config, results: Results, argv: list[str]) -> str:
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (
-        f"Run of {now}: `python -m bench {' '.join(argv)}`".rstrip() + " — "
+        f"Run of {now}: `{' '.join(['python -m bench', *argv])}` — "
         f"Python {platform.python_version()}, {platform.system()} {platform.machine()}, "
         f"{os.cpu_count()} CPUs; {config.runs} cold/warm runs, {config.bulk_runs} bulk runs; "
         f"took {results.seconds:.0f} s. Figures are `median [min–max]` over the runs; each "

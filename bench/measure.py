@@ -282,8 +282,12 @@ class Bench:
                     },
                     # The QPS pacer would space back-to-back requests 1/QPS apart: a quota,
                     # not overhead, so it is lifted here (requests spaced as they are in use
-                    # never wait for it).
-                    {**self.env, "TPNS_MAX_QPS": f"{config.unlimited_qps:g}"},
+                    # never wait for it). Jobs get an empty queue each run.
+                    {
+                        **self.env,
+                        "TPNS_MAX_QPS": f"{config.unlimited_qps:g}",
+                        "BULK_QUEUE_URL": self.moto.new_queue(f"bench-warm-{function}-{run}"),
+                    },
                 )
                 results.warm.setdefault(function, []).append(WarmSample(**result))
             progress(f"warm run {run + 1}/{config.runs}")

@@ -207,6 +207,19 @@ def emulator_table(results: Results) -> list[str]:
         )
     zero = Spread.of(results.noop_zero_cps)
     lines.append(f"| 4 threads, no latency | {zero.show('{:,.0f}')} | — |")
+    top = max(config.concurrencies)
+    unlimited = [s for s in results.bulk if s.concurrency == top and s.emulator_cap is None]
+    if unlimited and top in results.noop_cps:
+        bulk_cps = statistics.median(s.calls / s.seconds for s in unlimited[0].samples)
+        noop = statistics.median(results.noop_cps[top])
+        lines += [
+            "",
+            f"At concurrency {top} the bulk function makes {bulk_cps:.0f} calls/s, "
+            f"{bulk_cps / noop:.0%} of the {noop:.0f} calls/s the emulator serves to the no-op "
+            f"client at the same concurrency; the emulator serves {2 * top} no-op threads at "
+            f"{statistics.median(results.noop_cps.get(2 * top, [0.0])):.0f} calls/s, so it has "
+            "room above what the benchmark asks of it.",
+        ]
     return lines
 
 

@@ -102,6 +102,11 @@ class Moto(ServerProcess):
             self.stop()
             raise
 
+    def new_queue(self, name: str) -> str:
+        """A fresh queue (moto's SQS slows down as a queue fills)."""
+        url: str = self._sqs.create_queue(QueueName=name)["QueueUrl"]
+        return url
+
     def _client(self, service: str) -> Any:
         import boto3
 
