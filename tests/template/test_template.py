@@ -156,7 +156,7 @@ def test_globals_set_runtime_timeout_and_memory_for_every_function(sam_template:
     # THEN runtime, timeout and memory are set once for all functions
     assert function_globals["Runtime"] == "python3.11"
     assert function_globals["Timeout"] < API_GATEWAY_TIMEOUT_S
-    assert sam_template["Parameters"]["FunctionMemorySize"]["Default"] == 256
+    assert sam_template["Parameters"]["FunctionMemorySize"]["Default"] == 128
 
 
 def test_each_function_has_its_own_code_directory(sam_template: Template) -> None:
