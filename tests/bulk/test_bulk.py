@@ -164,8 +164,9 @@ def test_the_canonical_sqs_event_is_processed(bulk: BulkRig, emulator: TpnsEmula
 def test_one_invocation_never_calls_faster_than_tpns_max_qps(
     bulk: BulkRig, emulator: TpnsEmulator, monkeypatch: Any
 ) -> None:
-    # GIVEN TPNS_MAX_QPS 40 under a TPNS cap of 45 calls/s
-    monkeypatch.setenv("TPNS_MAX_QPS", "40")
+    # GIVEN TPNS_MAX_QPS 30 under a TPNS cap of 45 calls/s (a margin for a loaded machine, whose
+    # scheduling can bunch paced calls on their way to the emulator)
+    monkeypatch.setenv("TPNS_MAX_QPS", "30")
     bulk.module.processor.cache_clear()
     emulator.qps_cap = 45
     # WHEN 3 messages needing 60 calls in all arrive in one batch
@@ -175,6 +176,6 @@ def test_one_invocation_never_calls_faster_than_tpns_max_qps(
     )
     # THEN the calls were paced, and TPNS throttled none of them
     assert failed == []
-    assert time.monotonic() - started >= 59 / 40
+    assert time.monotonic() - started >= 59 / 30
     assert emulator.stats.requests == 60
     assert emulator.stats.throttled == 0
