@@ -12,10 +12,11 @@ test: lint typecheck pytest sam-build
 
 venv: $(STAMP)
 
-$(STAMP): requirements-dev.txt layers/tpns/requirements.txt
+$(STAMP): requirements-dev.txt layers/tpns/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	touch $(STAMP)
 
 lint: $(STAMP)
@@ -47,7 +48,7 @@ sam-build: $(SAM_STAMP)
 
 # Regenerate the committed OpenAPI spec from the validation models.
 openapi: $(STAMP)
-	PYTHONPATH=layers/tpns $(BIN)/python -c "from tpns_api.openapi import spec_json; open('docs/openapi.json', 'w').write(spec_json())"
+	$(BIN)/python -c "from tpns_api.http.openapi import spec_json; open('docs/openapi.json', 'w').write(spec_json())"
 
 # Re-pin requirements-dev.txt from requirements-dev.in (needs the package registry).
 lock:

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import os
-from functools import cache
+from tpns_api.adapter.api import Api
+from tpns_api.deadline import Deadline
+from tpns_api.http import contract
+from tpns_api.http.answers import ApiResponse
+from tpns_api.http.contract import JobRequest
+from tpns_api.queue.jobs import JobSubmitter
 
-from tpns_api.jobs import JobSubmitter
-from tpns_api.lambda_adapter import Response, create_app, handler, json_body, service, to_response
-
-app = create_app()
-
-
-@cache
-def submitter() -> JobSubmitter:
-    import boto3
-
-    return JobSubmitter(
-        queue_url=os.environ["BULK_QUEUE_URL"],
-        sqs=boto3.client("sqs"),
-        credentials=service().client.credentials,
-    )
+api = Api(JobSubmitter.from_env)
 
 
-@app.post("/v1/jobs")
-def submit_job() -> Response:
-    return to_response(submitter().submit(json_body(app)))
+@api.post("/v1/jobs", parse=contract.job_request)
+def submit_job(request: JobRequest, deadline: Deadline, service: JobSubmitter) -> ApiResponse:
+    """Queue a bind or unbind of any size; 202 with the job's id."""
+    return service.submit(request, deadline)
 
 
-lambda_handler = handler(app)
+lambda_handler = api.handler()

@@ -2,57 +2,26 @@
 
 from __future__ import annotations
 
-from tpns_api import contract
-from tpns_api.lambda_adapter import (
-    Response,
-    create_app,
-    handler,
-    json_body,
-    service,
-    time_budget,
-    to_response,
-)
-from tpns_api.openapi import SWAGGER_UI_HTML, spec_json
+from tpns_api.adapter.api import Api
+from tpns_api.deadline import Deadline
+from tpns_api.http import contract
+from tpns_api.http.answers import ApiResponse
+from tpns_api.http.contract import QueryRequest
+from tpns_api.http.openapi import SWAGGER_UI_HTML, spec_json
+from tpns_api.service import BindingService, binding_service
 
-app = create_app()
+api = Api(binding_service)
 
 
-@app.post("/v1/query")
-def query() -> Response:
-    return to_response(service().query(json_body(app), time_budget=time_budget(app)))
+@api.post("/v1/query", parse=contract.query_request)
+@api.get("/v1/accounts/<account>/tokens", parse=contract.tokens_of_account_request)
+@api.get("/v1/tokens/<token>/accounts", parse=contract.accounts_of_token_request)
+def query(request: QueryRequest, deadline: Deadline, service: BindingService) -> ApiResponse:
+    """Ask TPNS in real time: tokens of accounts (query 1) or accounts of tokens (query 2)."""
+    return service.query(request, deadline)
 
 
-@app.get("/v1/accounts/<account>/tokens")
-def tokens_of_account(account: str) -> Response:
-    params = app.current_event.query_string_parameters or {}
-    answer = service().tokens_of_account(
-        contract.parse_path_parameter("account", account),
-        params.get("account_type"),
-        params.get("app"),
-        time_budget=time_budget(app),
-    )
-    return to_response(answer)
+api.document("/v1/openapi.json", "application/json", spec_json)
+api.document("/v1/docs", "text/html; charset=utf-8", lambda: SWAGGER_UI_HTML)
 
-
-@app.get("/v1/tokens/<token>/accounts")
-def accounts_of_token(token: str) -> Response:
-    params = app.current_event.query_string_parameters or {}
-    answer = service().accounts_of_token(
-        contract.parse_path_parameter("token", token),
-        params.get("app"),
-        time_budget=time_budget(app),
-    )
-    return to_response(answer)
-
-
-@app.get("/v1/openapi.json")
-def openapi() -> Response:
-    return Response(status_code=200, content_type="application/json", body=spec_json())
-
-
-@app.get("/v1/docs")
-def docs() -> Response:
-    return Response(status_code=200, content_type="text/html; charset=utf-8", body=SWAGGER_UI_HTML)
-
-
-lambda_handler = handler(app)
+lambda_handler = api.handler()

@@ -85,11 +85,9 @@ def api(
     """invoke(function, event) -> Answer, with the functions configured like the template does."""
     configure_functions(monkeypatch, make_secret(SECRET), emulator.url, moto_endpoint)
     monkeypatch.setenv("BULK_QUEUE_URL", bulk_queue["url"])
-    from tpns_api import lambda_adapter
-
     def reset() -> None:
-        lambda_adapter.service.cache_clear()
-        load_function("jobs").submitter.cache_clear()
+        for name in ("bind", "unbind", "query", "jobs"):
+            load_function(name).api.reset()
 
     reset()
 

@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 
 from tpns_account import RequestValidationError
-from tpns_api import contract
-from tpns_api.openapi import build_spec, spec_json
+from tpns_api.http import contract
+from tpns_api.http.openapi import build_spec, spec_json
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "docs" / "openapi.json"

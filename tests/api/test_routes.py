@@ -157,7 +157,7 @@ def test_query_by_account_list(api: Any, emulator: TpnsEmulator) -> None:
     assert answer.status == 200, answer
     assert answer.body["account_tokens"] == [
         {"account": "926@126.com", "account_type": 1005, "token_list": ["token1", "token2"]},
-        {"account": "nobody", "account_type": 0, "token_list": []},
+        {"account": "nobody", "account_type": None, "token_list": []},
     ]
     assert (answer.body["found"], answer.body["not_found"]) == (1, 1)
 

@@ -9,14 +9,15 @@ from tests.bulk.conftest import BulkRig
 from tests.conftest import ACCESS_ID
 from tests.functions import ROOT, FakeLambdaContext, load_function
 from tpns_account import Account, TokenAccounts, TpnsClient
-from tpns_api.cleanup import CleanupRunner
+from tpns_api.queue.cleanup import CleanupRunner
+from tpns_api.queue.sqs import MessageSender
 from tpns_emulator import TpnsEmulator
 
 FOREVER = 900.0
 
 
 def runner(s3: Any, bulk: BulkRig, bucket: str, time_left: Any = lambda: FOREVER) -> CleanupRunner:
-    return CleanupRunner(s3, bulk.sqs, bucket, bulk.queue_url, time_left=time_left)
+    return CleanupRunner(s3, MessageSender(bulk.sqs, bulk.queue_url), bucket, time_left=time_left)
 
 
 def queued_items(bulk: BulkRig) -> list[Any]:
@@ -143,7 +144,7 @@ def test_csv_headers_are_found_by_name_and_bad_headers_reported(
     by_name = {c.manifest: c for c in summary.completed}
     assert by_name["pending/a.csv"].items_queued == 2
     assert by_name["pending/a.csv"].rejected == [
-        {"line": 5, "reason": "account: must be 2-100 characters, got 1"}
+        {"line": 5, "reason": "account: must be at least 2 bytes of UTF-8 and at most 100 characters, got 1 bytes in 1 characters"}
     ]
     assert by_name["pending/b.csv"].rejected[0] == {
         "line": 1,

@@ -71,7 +71,7 @@ def test_unbind_tokens_removes_all_their_accounts(
 ) -> None:
     bind(client, "t1", Account("aa", 1), Account("bb", 2))
     bind(client, "t2", Account("aa", 1))
-    client.unbind_tokens(["t1"])
+    client.unbind_all_accounts(["t1"])
     assert emulator.bindings(ACCESS_ID) == {"t2": [("aa", 1)]}
 
 
@@ -80,7 +80,7 @@ def test_unbind_accounts_removes_them_from_every_token(
 ) -> None:
     bind(client, "t1", Account("aa", 1), Account("bb", 2))
     bind(client, "t2", Account("aa", 1))
-    result = client.unbind_accounts([Account("aa", 1)])
+    result = client.unbind_all_tokens([Account("aa", 1)])
     assert [item.to_dict() for item in result.items] == [
         {"index": 0, "account": "aa", "account_type": 1, "status": "accepted", "code": 0}
     ]
@@ -97,7 +97,7 @@ def test_query_tokens_of_accounts(client: TpnsClient, emulator: TpnsEmulator) ->
     ]
     assert result.account_tokens == [
         {"account": "aa", "account_type": 1, "token_list": ["t1", "t2"]},
-        {"account": "nobody", "account_type": 0, "token_list": []},
+        {"account": "nobody", "account_type": None, "token_list": []},
     ]
 
 
@@ -122,7 +122,7 @@ def test_seed_query_samples_round_trip(client: TpnsClient, emulator: TpnsEmulato
     by_account = client.query(Query.from_dict(seeds["query"]["1"]))
     by_token = client.query(Query.from_dict(seeds["query"]["2"]))
     assert by_account.items[0].tokens == ("token1",)
-    assert by_token.items[0].accounts == (Account("account1"),)
+    assert by_token.items[0].accounts == (Account("account1", 0),)
 
 
 def test_45_tokens_are_sent_as_20_20_5_and_merged_in_input_order(
@@ -180,4 +180,4 @@ def test_accepted_is_not_applied_until_the_async_delay_passes(
     assert client.accounts_of(["t1"]).items[0].status == "not_found"
     # AND once applied, it does
     emulator.flush()
-    assert client.accounts_of(["t1"]).items[0].accounts == (Account("aa"),)
+    assert client.accounts_of(["t1"]).items[0].accounts == (Account("aa", 0),)

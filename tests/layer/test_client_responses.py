@@ -26,7 +26,8 @@ def test_current_style_uses_snake_for_batchoperate_and_camel_for_query(
 ) -> None:
     emulator.style = "current"
     assert client.bind([TokenAccounts("t1", (Account("aa"),))]).ok
-    assert client.accounts_of(["t1"]).items[0].accounts == (Account("aa"),)
+    # TPNS holds a type for every account: an untyped bind is held as its default, 0
+    assert client.accounts_of(["t1"]).items[0].accounts == (Account("aa", 0),)
 
 
 def test_legacy_ok_words_count_as_success(client: TpnsClient, emulator: TpnsEmulator) -> None:
@@ -55,7 +56,10 @@ def test_query_answers_without_account_type_are_normalised_to_zero(
         {"account": "aa", "account_type": 0},
         {"account": "bb", "account_type": 1005},
     ]
-    assert by_account.account_tokens == [{"account": "aa", "account_type": 0, "token_list": ["t1"]}]
+    # the asked account is echoed as asked: no type given, none invented
+    assert by_account.account_tokens == [
+        {"account": "aa", "account_type": None, "token_list": ["t1"]}
+    ]
 
 
 class _Canned(BaseHTTPRequestHandler):
@@ -115,36 +119,38 @@ def test_the_vendors_sample_answers_parse(canned: Any) -> None:
         }
     )
     result = client.accounts_of(["token2", "token1"])
-    # matched by token, not by position
-    assert result.items[0].accounts == (Account("926@163.com"),)
-    assert result.items[1].accounts == (Account("926@126.com"), Account("1527000000"))
+    # matched by token, not by position; TPNS's omitted types are its default, 0
+    assert result.items[0].accounts == (Account("926@163.com", 0),)
+    assert result.items[1].accounts == (Account("926@126.com", 0), Account("1527000000", 0))
 
 
 def test_numeric_string_envelope_code_and_integer_item_codes_are_accepted(canned: Any) -> None:
     client = canned({"ret_code": "1008026", "err_msg": "part", "result": [0, "1008029"]})
-    result = client.unbind_tokens(["t1", "t2"])
+    result = client.unbind_all_accounts(["t1", "t2"])
     assert [(i.status, i.code) for i in result.items] == [("accepted", 0), ("failed", 1008029)]
 
 
 def test_success_without_result_list_accepts_every_item(canned: Any) -> None:
     client = canned({"ret_code": 0, "err_msg": "NO_ERROR"})
-    assert client.unbind_tokens(["t1", "t2"]).ok
+    assert client.unbind_all_accounts(["t1", "t2"]).ok
 
 
 def test_unknown_item_text_is_kept_as_the_reason(canned: Any) -> None:
     client = canned({"ret_code": 0, "result": ["ok", "weird_state"]})
-    result = client.unbind_tokens(["t1", "t2"])
+    result = client.unbind_all_accounts(["t1", "t2"])
     assert result.items[1].status == "failed"
     assert result.items[1].reason == "weird_state"
 
 
-def test_wrong_number_of_results_is_an_unexpected_response(canned: Any) -> None:
-    client = canned({"ret_code": 0, "result": ["0"]})
+def test_wrong_number_of_results_with_failures_is_an_unexpected_response(canned: Any) -> None:
+    # GIVEN a partly failed batch whose result cannot say which items failed
+    client = canned({"ret_code": 1008026, "result": ["0"]})
+    # WHEN sent THEN the answer cannot be read per item
     with pytest.raises(UnexpectedResponseError, match="1 results for 2 items"):
-        client.unbind_tokens(["t1", "t2"])
+        client.unbind_all_accounts(["t1", "t2"])
 
 
 def test_non_json_success_is_an_unexpected_response(canned: Any) -> None:
     client = canned(b"<html>proxy</html>")
     with pytest.raises(UnexpectedResponseError, match="without a ret_code envelope"):
-        client.unbind_tokens(["t1"])
+        client.unbind_all_accounts(["t1"])

@@ -168,7 +168,7 @@ def test_items_failing_transiently_are_resent_alone(flaky_items: tuple[str, list
     client = TpnsClient(
         AppCredentials(ACCESS_ID, SECRET_KEY), endpoint=url, retry=RetryPolicy(base_delay=0.01)
     )
-    result = client.unbind_tokens(["t1", "t2"])
+    result = client.unbind_all_accounts(["t1", "t2"])
     assert result.ok
     assert [b["token_list"] for b in bodies] == [["t1", "t2"], ["t2"]]
 
@@ -205,7 +205,7 @@ def test_items_tpns_accepted_stay_accepted_when_the_retry_of_others_fails() -> N
             endpoint=f"http://127.0.0.1:{server.server_address[1]}",
             retry=RetryPolicy(base_delay=0.01, max_attempts=3),
         )
-        result = client.unbind_tokens(["t1", "t2", "t3"], raise_on_error=False)
+        result = client.unbind_all_accounts(["t1", "t2", "t3"], raise_on_error=False)
     finally:
         server.shutdown()
         server.server_close()

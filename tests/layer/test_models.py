@@ -52,9 +52,47 @@ def test_operator_type_1_is_sent_as_2() -> None:
     assert operation.to_dict()["operator_type"] == 2
 
 
-def test_account_type_defaults_to_zero() -> None:
+def test_an_account_without_a_type_stays_without_one() -> None:
+    # GIVEN the vendor's own op 5 sample shape WHEN parsed THEN no type is invented
     operation = BatchOperation.from_dict({"operator_type": 5, "account_list": [{"account": "ab"}]})
-    assert operation.items == (Account("ab", 0),)
+    assert operation.items == (Account("ab", None),)
+    assert operation.to_dict() == {"operator_type": 5, "account_list": [{"account": "ab"}]}
+    # AND where TPNS must pick a type, it is TPNS's default
+    assert operation.items[0].effective_type == 0
+
+
+def test_top_level_account_type_types_every_element_without_one() -> None:
+    # GIVEN the documented top-level account_type
+    body = {
+        "operator_type": 2,
+        "account_type": 1005,
+        "token_accounts": [
+            {"token": "t1", "account_list": [{"account": "a@b.cn"}]},
+            {"token": "t2", "account_list": [{"account": "13800", "account_type": 1002}]},
+        ],
+    }
+    # WHEN parsed
+    operation = BatchOperation.from_dict(body)
+    # THEN it is the type of the untyped element only, and is sent per element
+    assert operation.items == (
+        TokenAccounts("t1", (Account("a@b.cn", 1005),)),
+        TokenAccounts("t2", (Account("13800", 1002),)),
+    )
+    assert operation.to_dict()["token_accounts"][0]["account_list"] == [
+        {"account": "a@b.cn", "account_type": 1005}
+    ]
+
+
+def test_top_level_account_type_must_be_a_tpns_type() -> None:
+    body = {"operator_type": 4, "account_type": 2000, "token_list": ["t1"]}
+    (issue,) = issues_of(body)
+    assert issue.startswith("account_type: 2000 is not a TPNS account type")
+
+
+def test_one_cjk_character_is_an_account_of_three_bytes() -> None:
+    # GIVEN "greater than 1 byte" WHEN a one-character account of 3 bytes is sent THEN it is valid
+    operation = BatchOperation.from_dict({"operator_type": 5, "account_list": [{"account": "张"}]})
+    assert operation.items == (Account("张"),)
 
 
 def test_token_longer_than_64_characters_names_the_field() -> None:
@@ -62,20 +100,22 @@ def test_token_longer_than_64_characters_names_the_field() -> None:
         *[{"token": f"t{i}", "account_list": [{"account": "ab"}]} for i in range(3)],
         {"token": "x" * 65, "account_list": [{"account": "ab"}]},
     )
-    assert issues_of(body) == ["token_accounts[3].token: must be 1-64 characters, got 65"]
+    assert issues_of(body) == ["token_accounts[3].token: must be 1-64 bytes, got 65"]
 
 
 def test_empty_token_is_rejected() -> None:
     assert issues_of({"operator_type": 4, "token_list": [""]}) == [
-        "token_list[0]: must be 1-64 characters, got 0"
+        "token_list[0]: must be 1-64 bytes, got 0"
     ]
 
 
-def test_account_length_limits_are_2_to_100() -> None:
+def test_account_length_limits_are_2_bytes_to_100_characters() -> None:
     body = {"operator_type": 5, "account_list": [{"account": "a"}, {"account": "b" * 101}]}
     assert issues_of(body) == [
-        "account_list[0].account: must be 2-100 characters, got 1",
-        "account_list[1].account: must be 2-100 characters, got 101",
+        "account_list[0].account: must be at least 2 bytes of UTF-8 and at most 100 "
+        "characters, got 1 bytes in 1 characters",
+        "account_list[1].account: must be at least 2 bytes of UTF-8 and at most 100 "
+        "characters, got 101 bytes in 101 characters",
     ]
 
 
@@ -212,12 +252,12 @@ def test_every_issue_is_reported_at_once() -> None:
 
 def test_typed_constructors_validate_like_json_bodies() -> None:
     with pytest.raises(RequestValidationError, match=r"token_list\[0\]"):
-        BatchOperation.unbind_tokens(["x" * 65])
+        BatchOperation.unbind_all_accounts(["x" * 65])
     operation = BatchOperation.bind([TokenAccounts("t1", (Account("926@126.com"),))])
     assert operation.to_dict() == {
         "operator_type": 2,
         "token_accounts": [
-            {"token": "t1", "account_list": [{"account": "926@126.com", "account_type": 0}]}
+            {"token": "t1", "account_list": [{"account": "926@126.com"}]}
         ],
     }
 

@@ -10,7 +10,7 @@ from tpns_account.payload import BATCHOPERATE_PATH, QUERY_PATH, chunks, override
 
 def test_45_tokens_split_into_20_20_5_in_input_order() -> None:
     tokens = [f"token-{i:02d}" for i in range(45)]
-    parts = list(chunks(BatchOperation.unbind_tokens(tokens)))
+    parts = list(chunks(BatchOperation.unbind_all_accounts(tokens)))
     assert [p.size for p in parts] == [20, 20, 5]
     assert [p.start for p in parts] == [0, 20, 40]
     sent = [t for p in parts for t in json.loads(p.body)["token_list"]]
@@ -18,14 +18,14 @@ def test_45_tokens_split_into_20_20_5_in_input_order() -> None:
 
 
 def test_chunk_size_is_configurable_but_never_above_20() -> None:
-    operation = BatchOperation.unbind_tokens([f"t{i}" for i in range(7)])
+    operation = BatchOperation.unbind_all_accounts([f"t{i}" for i in range(7)])
     assert [p.size for p in chunks(operation, 3)] == [3, 3, 1]
     with pytest.raises(SettingsError):
         list(chunks(operation, 21))
 
 
 def test_body_is_compact_utf8_and_keeps_non_ascii_accounts() -> None:
-    operation = BatchOperation.unbind_accounts_everywhere([Account("用户一号", 1005)])
+    operation = BatchOperation.unbind_all_tokens([Account("用户一号", 1005)])
     (part,) = chunks(operation)
     assert part.path == BATCHOPERATE_PATH
     assert (
@@ -43,7 +43,7 @@ def test_query_chunks_go_to_the_query_path() -> None:
 
 
 def test_subset_resends_only_the_chosen_items() -> None:
-    (part,) = chunks(BatchOperation.unbind_tokens(["a1", "b2", "c3"]))
+    (part,) = chunks(BatchOperation.unbind_all_accounts(["a1", "b2", "c3"]))
     retry = part.subset([0, 2])
     assert retry.items == ("a1", "c3")
     assert json.loads(retry.body) == {"operator_type": 4, "token_list": ["a1", "c3"]}
@@ -64,4 +64,4 @@ def test_no_warning_for_accounts_of_different_types_or_for_unbinds() -> None:
     accounts = (Account("926@126.com", 1005), Account("+8613711112222", 1002))
     assert override_warnings(BatchOperation.bind([TokenAccounts("t1", accounts)])) == []
     same_type = (Account("aa"), Account("bb"))
-    assert override_warnings(BatchOperation.unbind_accounts([TokenAccounts("t1", same_type)])) == []
+    assert override_warnings(BatchOperation.unbind([TokenAccounts("t1", same_type)])) == []

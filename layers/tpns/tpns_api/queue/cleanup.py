@@ -17,10 +17,15 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tpns_account import RequestValidationError
 from tpns_account.models import Account, parse_account, parse_token
+from tpns_api.queue.sqs import MessageSender
+from tpns_api.telemetry import Metric
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 logger = logging.getLogger(__name__)
 
@@ -60,22 +65,40 @@ class RunSummary:
     completed: list[Checkpoint] = field(default_factory=list)
     unfinished: list[Checkpoint] = field(default_factory=list)
 
+    def counts(self) -> dict[str, int]:
+        """The run's metrics."""
+        return {
+            Metric.MANIFESTS_COMPLETED: len(self.completed),
+            Metric.MANIFESTS_UNFINISHED: len(self.unfinished),
+            Metric.LINES_REJECTED: sum(c.lines_rejected for c in self.completed),
+            Metric.ITEMS_QUEUED: sum(c.items_queued for c in self.completed),
+        }
+
+    def report(self, seconds: float) -> dict[str, Any]:
+        """What the run answers (and logs): manifests done and unfinished, and its counts."""
+        return {
+            "completed": [c.manifest for c in self.completed],
+            "unfinished": [
+                {"manifest": c.manifest, "lines_read": c.lines_read} for c in self.unfinished
+            ],
+            "seconds": round(seconds, 1),
+            **self.counts(),
+        }
+
 
 class CleanupRunner:
     def __init__(
         self,
-        s3: Any,
-        sqs: Any,
+        s3: S3Client,
+        sender: MessageSender,
         bucket: str,
-        queue_url: str,
         *,
         time_left: Callable[[], float],
         items_per_message: int = ITEMS_PER_MESSAGE,
     ) -> None:
         self.s3 = s3
-        self.sqs = sqs
+        self.sender = sender
         self.bucket = bucket
-        self.queue_url = queue_url
         self.time_left = time_left
         self.items_per_message = items_per_message
 
@@ -177,12 +200,7 @@ class CleanupRunner:
     def _flush(self, batch: _Batch, checkpoint: Checkpoint, offset: int) -> None:
         items = batch.size
         messages = batch.drain()
-        for start in range(0, len(messages), 10):
-            part = messages[start : start + 10]
-            entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(part)]
-            answer = self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
-            if answer.get("Failed"):
-                raise RuntimeError(f"{len(answer['Failed'])} cleanup message(s) were not queued")
+        self.sender.send(messages, what=f"cleanup of {checkpoint.manifest}")
         checkpoint.items_queued += items
         checkpoint.messages += len(messages)
         checkpoint.offset = offset

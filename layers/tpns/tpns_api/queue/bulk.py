@@ -8,64 +8,33 @@ redelivery, whole; SQS's redrive moves it to the DLQ after ``maxReceiveCount``.
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tpns_account import (
-    BatchOperation,
-    BatchResult,
-    CredentialsError,
-    RequestValidationError,
-    TpnsClient,
-    UnknownAppError,
-)
-from tpns_account.models import LIST_FIELDS
-from tpns_api import contract
+from tpns_account import BatchResult, CredentialsError, TpnsClient, UnknownAppError
+from tpns_account.models import wire
+from tpns_api.errors import BundleError, NeverSucceedsError
+from tpns_api.queue.messages import Message, Record, dead_letter_body, parse_message
+from tpns_api.queue.sqs import MessageSender
+from tpns_api.telemetry import Metric
 
 logger = logging.getLogger(__name__)
 
-ITEM_PATH = re.compile(r"^(token_accounts|token_list|account_list)\[(\d+)\]")
-ENVELOPE_FIELDS = ("app", "job_id")
 MAX_ITEMS_PER_LOG_LINE = 500
 MAX_REASON_CHARS = 1000
-
-
-class NeverSucceedsError(ValueError):
-    """The message cannot succeed however often it is delivered (not JSON, wrong shape)."""
 
 
 class DeadLetterSink(Protocol):
     def send(self, body: str, reason: str, attributes: dict[str, str]) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One queue message, as the event source mapping delivers it."""
-
-    message_id: str
-    body: str
-    receive_count: int = 1
-
-
-@dataclass(slots=True)
-class Message:
-    record: Record
-    operation: BatchOperation | None  # None when every item was invalid
-    app: str | None
-    job_id: str | None
-    operation_name: str
-    list_field: str
-    rejected: list[tuple[Any, str]] = field(default_factory=list)
-
-
 @dataclass(slots=True)
 class BulkReport:
     failed_message_ids: list[str] = field(default_factory=list)
+    messages: int = 0
     accepted: int = 0
     failed: int = 0
     dead_lettered_messages: int = 0
@@ -75,67 +44,19 @@ class BulkReport:
     throttled: int = 0
     merged_duplicates: int = 0
 
-
-def parse_message(record: Record) -> Message:
-    """Read either message form; split off invalid items instead of refusing the message."""
-    try:
-        data = json.loads(record.body)
-    except (ValueError, RecursionError):
-        raise NeverSucceedsError("message body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise NeverSucceedsError("message body must be a JSON object")
-    present = [name for name in LIST_FIELDS if name in data]
-    if len(present) != 1:
-        raise NeverSucceedsError(f"message must hold exactly one of {', '.join(LIST_FIELDS)}")
-    list_field = present[0]
-    items = data[list_field]
-    if not isinstance(items, list) or not items:
-        raise NeverSucceedsError(f"{list_field} must be a non-empty array")
-    try:
-        app = contract.parse_app(data.get("app"))
-        job_id = contract.parse_job_id(data.get("job_id"))
-    except RequestValidationError as exc:
-        raise NeverSucceedsError(str(exc)) from None
-    name = _operation_name(data)
-    rejected: list[tuple[Any, str]] = []
-    while items:
-        try:
-            operation = _operation(data, list_field, items)
-        except RequestValidationError as exc:
-            bad = _item_issues(exc)
-            if bad is None:
-                raise NeverSucceedsError(str(exc)) from None
-            rejected += [(items[index], reason) for index, reason in sorted(bad.items())]
-            items = [item for index, item in enumerate(items) if index not in bad]
-            continue
-        return Message(record, operation, app, job_id, name, list_field, rejected)
-    return Message(record, None, app, job_id, name, list_field, rejected)
-
-
-def _operation(data: dict[str, Any], list_field: str, items: list[Any]) -> BatchOperation:
-    body = {k: v for k, v in data.items() if k not in ENVELOPE_FIELDS}
-    body[list_field] = items
-    if "operation" in body:
-        return contract.parse_job(body).batch
-    return BatchOperation.from_dict(body, duplicates="merge")
-
-
-def _item_issues(exc: RequestValidationError) -> dict[int, str] | None:
-    """Index → reason for item-level issues; None if any issue concerns the whole message."""
-    bad: dict[int, str] = {}
-    for issue in exc.issues:
-        match = ITEM_PATH.match(issue.field)
-        if match is None:
-            return None
-        bad.setdefault(int(match.group(2)), str(issue))
-    return bad
-
-
-def _operation_name(data: dict[str, Any]) -> str:
-    operation = data.get("operation")
-    if operation in ("bind", "unbind"):
-        return str(operation)
-    return "bind" if data.get("operator_type") in (1, 2) else "unbind"
+    def counts(self) -> dict[str, int]:
+        """The batch's metrics."""
+        return {
+            Metric.MESSAGES: self.messages,
+            Metric.MESSAGES_RETRIED: len(self.failed_message_ids),
+            Metric.MESSAGES_DEAD_LETTERED: self.dead_lettered_messages,
+            Metric.ITEMS_ACCEPTED: self.accepted,
+            Metric.ITEMS_FAILED: self.failed,
+            Metric.ITEMS_DEAD_LETTERED: self.dead_lettered_items,
+            Metric.UPSTREAM_CALLS: self.calls,
+            Metric.UPSTREAM_RETRIES: self.retried_calls,
+            Metric.UPSTREAM_THROTTLES: self.throttled,
+        }
 
 
 class BulkProcessor:
@@ -146,7 +67,7 @@ class BulkProcessor:
         self.dead_letter = dead_letter
 
     def process(self, records: Sequence[Record], *, time_budget: float) -> BulkReport:
-        report = BulkReport()
+        report = BulkReport(messages=len(records))
         if not records:
             return report
         # Each message is parsed in its own worker, so the first calls go out while later
@@ -214,7 +135,7 @@ class BulkProcessor:
             report.accepted += len(outcome.accepted)
             report.failed += len(outcome.failed)
             _log_item_failures(record.message_id, message.job_id, outcome)
-            leftovers += [(_wire(item.item), str(item.error)) for item in outcome.errored]
+            leftovers += [(wire(item.item), str(item.error)) for item in outcome.errored]
         if leftovers:
             self._dead_letter_items(message, leftovers, report)
 
@@ -233,19 +154,12 @@ class BulkProcessor:
         self, message: Message, items: list[tuple[Any, str]], report: BulkReport
     ) -> None:
         record = message.record
-        body: dict[str, Any] = {"operation": message.operation_name}
-        if message.app:
-            body["app"] = message.app
-        if message.job_id:
-            body["job_id"] = message.job_id
-        body[message.list_field] = [item for item, _ in items]
-        body["reasons"] = [reason for _, reason in items]
         reason = f"{len(items)} item(s) can never succeed; first: {items[0][1]}"
         attributes = {
             "source_message_id": record.message_id,
             "receive_count": str(record.receive_count),
         }
-        if self._send_dead_letter(json.dumps(body), reason, attributes, record):
+        if self._send_dead_letter(dead_letter_body(message, items), reason, attributes, record):
             report.dead_lettered_items += len(items)
             logger.warning(
                 "bulk message %s: %d item(s) dead-lettered", record.message_id, len(items)
@@ -258,16 +172,12 @@ class BulkProcessor:
     ) -> bool:
         try:
             self.dead_letter.send(body, reason[:MAX_REASON_CHARS], attributes)
-        except Exception:
+        except BundleError:
             logger.exception(
                 "could not dead-letter bulk message %s; redelivering", record.message_id
             )
             return False
         return True
-
-
-def _wire(item: Any) -> Any:
-    return item.to_dict() if hasattr(item, "to_dict") else item
 
 
 def _log_item_failures(message_id: str, job_id: str | None, result: BatchResult) -> None:
@@ -291,16 +201,8 @@ def _log_item_failures(message_id: str, job_id: str | None, result: BatchResult)
 class SqsDeadLetter:
     """Sends never-succeed messages to the DLQ with the reason as a message attribute."""
 
-    def __init__(self, queue_url: str, sqs: Any) -> None:
-        self.queue_url = queue_url
-        self.sqs = sqs
+    def __init__(self, sender: MessageSender) -> None:
+        self.sender = sender
 
     def send(self, body: str, reason: str, attributes: dict[str, str]) -> None:
-        message_attributes = {
-            name: {"DataType": "String", "StringValue": value}
-            for name, value in {"reason": reason, **attributes}.items()
-            if value
-        }
-        self.sqs.send_message(
-            QueueUrl=self.queue_url, MessageBody=body, MessageAttributes=message_attributes
-        )
+        self.sender.send_one(body, {"reason": reason, **attributes}, what="dead letter")
