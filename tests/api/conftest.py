@@ -85,6 +85,7 @@ def api(
     """invoke(function, event) -> Answer, with the functions configured like the template does."""
     configure_functions(monkeypatch, make_secret(SECRET), emulator.url, moto_endpoint)
     monkeypatch.setenv("BULK_QUEUE_URL", bulk_queue["url"])
+
     def reset() -> None:
         for name in ("bind", "unbind", "query", "jobs"):
             load_function(name).api.reset()

@@ -144,7 +144,10 @@ def test_csv_headers_are_found_by_name_and_bad_headers_reported(
     by_name = {c.manifest: c for c in summary.completed}
     assert by_name["pending/a.csv"].items_queued == 2
     assert by_name["pending/a.csv"].rejected == [
-        {"line": 5, "reason": "account: must be at least 2 bytes of UTF-8 and at most 100 characters, got 1 bytes in 1 characters"}
+        {
+            "line": 5,
+            "reason": "account: must be at least 2 bytes of UTF-8 and at most 100 characters, got 1 bytes in 1 characters",
+        }
     ]
     assert by_name["pending/b.csv"].rejected[0] == {
         "line": 1,

@@ -256,9 +256,7 @@ def test_typed_constructors_validate_like_json_bodies() -> None:
     operation = BatchOperation.bind([TokenAccounts("t1", (Account("926@126.com"),))])
     assert operation.to_dict() == {
         "operator_type": 2,
-        "token_accounts": [
-            {"token": "t1", "account_list": [{"account": "926@126.com"}]}
-        ],
+        "token_accounts": [{"token": "t1", "account_list": [{"account": "926@126.com"}]}],
     }
 
 
