@@ -104,7 +104,7 @@ def answer(emu: TpnsEmulator, path: str, headers: Headers, body: bytes, stall: S
     op, count = summarize(obj)
 
     def record(ret_code: int | None, status: int, outcome: str) -> CallRecord:
-        return CallRecord(path, access_id, op, count, ret_code, status, outcome, time.time())
+        return CallRecord(path, access_id, op, count, ret_code, status, outcome, time.time(), obj)
 
     epoch = emu.epoch
     decision = emu.faults.decide(endpoint, access_id)
@@ -124,7 +124,7 @@ def answer(emu: TpnsEmulator, path: str, headers: Headers, body: bytes, stall: S
         outcome = _OUTCOMES.get(ret_code, f"code_{ret_code}")
     else:
         outcome = "unknown_app" if status == 403 else "auth"
-    call = CallRecord(path, app_id, op, count, ret_code, status, outcome, time.time())
+    call = CallRecord(path, app_id, op, count, ret_code, status, outcome, time.time(), obj)
     return Reply.of_json(status, payload, call, decision.fired_kinds)
 
 

@@ -103,8 +103,8 @@ def parse_request(endpoint: str, obj: dict[str, Any]) -> ParsedRequest:
     name = fields[op]
     if name not in obj:
         raise RequestError(MISSING_PARAMETER, f"{name} is required for operator_type {op}")
-    _platform(obj.get("platform"))
-    default_type = _account_type(obj.get("account_type"), limits.DEFAULT_ACCOUNT_TYPE)
+    _platform(obj)
+    default_type = _account_type(obj, limits.DEFAULT_ACCOUNT_TYPE)
     items = _bounded_list(obj[name], name, limits.MAX_ITEMS_PER_CALL)
     if name == "token_accounts":
         return ParsedRequest(
@@ -129,8 +129,9 @@ def _bounded_list(value: object, name: str, limit: int) -> list[Any]:
     return value
 
 
-def _platform(value: object) -> None:
-    if value is not None and (not isinstance(value, str) or value.lower() not in limits.PLATFORMS):
+def _platform(obj: dict[str, Any]) -> None:
+    value = obj.get("platform", "android")
+    if not isinstance(value, str) or value.lower() not in limits.PLATFORMS:
         raise RequestError(INVALID_PARAMETER, "platform must be android or ios")
 
 
@@ -143,10 +144,11 @@ def _token(value: object, where: str) -> str:
     return value
 
 
-def _account_type(value: object, default: int) -> int:
+def _account_type(holder: dict[str, Any], default: int) -> int:
     """An element's (or the request's) ``account_type``; missing means ``default``."""
-    if value is None:
+    if "account_type" not in holder:
         return default
+    value = holder["account_type"]
     if not _is_int(value):
         raise RequestError(INVALID_PARAMETER, "account_type must be an integer")
     problem = limits.account_type_problem(value)
@@ -166,7 +168,7 @@ def _account(value: object, default_type: int) -> AccountKey:
     problem = limits.account_problem(account)
     if problem:
         raise RequestError(INVALID_PARAMETER, f"account {problem}")
-    return account, _account_type(value.get("account_type"), default_type)
+    return account, _account_type(value, default_type)
 
 
 def _token_accounts(value: object, default_type: int) -> TokenAccounts:

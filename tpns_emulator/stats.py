@@ -23,6 +23,8 @@ class CallRecord:
     http_status: int
     outcome: str
     at: float
+    #: The request body as parsed (None when it was not a JSON object): what was really sent.
+    body: dict[str, Any] | None = None
 
     def __getitem__(self, key: str) -> Any:
         return getattr(self, key)

@@ -18,6 +18,16 @@ MAX_ISSUES = 20
 E = TypeVar("E", bound=IntEnum)
 
 
+class Missing:
+    """A field that was not sent at all (``null`` is sent, and refused where it means nothing)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = Missing()
+
+
 def kind(value: object) -> str:
     """The JSON name of ``value``'s type, for messages."""
     if value is None:
@@ -96,9 +106,9 @@ class Validator:
             return None
 
     def platform(self, data: Mapping[str, Any]) -> str | None:
-        value = data.get("platform")
-        if value is None:
+        if "platform" not in data:
             return None
+        value = data["platform"]
         if not isinstance(value, str) or value.lower() not in limits.PLATFORMS:
             self.fail("platform", "must be 'android' or 'ios' when given (it is optional)")
             return None
@@ -116,7 +126,7 @@ class Validator:
 
     def default_account_type(self, data: Mapping[str, Any]) -> int | None:
         """The request's top-level ``account_type``: the type of every element without one."""
-        if data.get("account_type") is None:
+        if "account_type" not in data:
             return None
         return self.account_type(data["account_type"], "account_type")
 
@@ -176,7 +186,7 @@ class Validator:
             self.fail(join(where, "account"), problem)
         account_type = default_type
         type_ok = True
-        if value.get("account_type") is not None:
+        if "account_type" in value:
             account_type = self.account_type(value["account_type"], join(where, "account_type"))
             type_ok = account_type is not None
         if problem or unknown or not type_ok or not isinstance(name, str):

@@ -26,7 +26,7 @@ from tpns_account import (
 )
 from tpns_account.errors import FieldIssue
 from tpns_account.models import BIND_TYPES, LIST_FIELDS, Account, Duplicates, ListField
-from tpns_account.validation import Validator, invalid, kind
+from tpns_account.validation import MISSING, Validator, invalid, kind
 from tpns_api.errors import PayloadTooLargeError
 from tpns_api.http.request import HttpRequest
 
@@ -114,11 +114,14 @@ def tokens_of_account_request(request: HttpRequest, limit: object = None) -> Que
     account = path_parameter(request, "account")
     account_type = parse_account_type(request.query.get("account_type"))
     v = Validator()
-    parsed = v.account({"account": account, "account_type": account_type}, "account", None)
+    element: dict[str, object] = {"account": account}
+    if account_type is not None:
+        element["account_type"] = account_type
+    parsed = v.account(element, "account", None)
     if parsed is None:
         raise v.error()
     query = Query(QueryType.TOKENS_BY_ACCOUNT, (Account(*parsed),))
-    return QueryRequest(query, parse_app(request.query.get("app")))
+    return QueryRequest(query, parse_app(request.query.get("app", MISSING)))
 
 
 def accounts_of_token_request(request: HttpRequest, limit: object = None) -> QueryRequest:
@@ -128,7 +131,7 @@ def accounts_of_token_request(request: HttpRequest, limit: object = None) -> Que
     if token is None:
         raise v.error()
     query = Query(QueryType.ACCOUNTS_BY_TOKEN, (token,))
-    return QueryRequest(query, parse_app(request.query.get("app")))
+    return QueryRequest(query, parse_app(request.query.get("app", MISSING)))
 
 
 def job_request(request: HttpRequest, service: object = None) -> JobRequest:
@@ -199,7 +202,7 @@ def parse_job(data: Any, *, duplicates: Duplicates = "merge") -> JobRequest:
     operation = body.get("operation")
     if operation not in ("bind", "unbind"):
         raise invalid("operation", "must be 'bind' or 'unbind'")
-    job_id = parse_name("job_id", body.get("job_id"))
+    job_id = parse_name("job_id", body.get("job_id", MISSING))
     rest = {k: v for k, v in body.items() if k not in ("operation", "job_id")}
     if operation == "bind":
         _known_fields(rest, {"token_accounts"}, "a bind job")
@@ -214,8 +217,8 @@ def parse_job(data: Any, *, duplicates: Duplicates = "merge") -> JobRequest:
 
 
 def parse_account_type(value: str | None) -> int | None:
-    """A query-string ``account_type``: absent or empty means none given."""
-    if value is None or value == "":
+    """A query-string ``account_type``: absent means none given."""
+    if value is None:
         return None
     if not ACCOUNT_TYPE_PARAM.match(value):
         raise invalid("account_type", f"must be a TPNS account type number, got {value[:20]!r}")
@@ -234,8 +237,8 @@ def path_parameter(request: HttpRequest, name: str) -> str:
 
 
 def parse_name(field: str, value: object) -> str | None:
-    """An optional app name or job id."""
-    if value is None:
+    """An optional app name or job id (``MISSING``: not given)."""
+    if value is MISSING:
         return None
     if not isinstance(value, str) or not NAME_PATTERN.match(value):
         raise invalid(field, f"must be {NAME_RULE} when given")
@@ -243,7 +246,7 @@ def parse_name(field: str, value: object) -> str | None:
 
 
 def parse_app(value: object) -> str | None:
-    """Which app of the secret to use; None means its default app."""
+    """Which app of the secret to use; None (``value`` is ``MISSING``) means its default app."""
     return parse_name("app", value)
 
 
@@ -326,9 +329,9 @@ def _one_list_field(body: Mapping[str, Any], accepted: tuple[ListField, ...]) ->
 
 
 def _declared_operator(body: Mapping[str, Any]) -> int | None:
-    value = body.get("operator_type")
-    if value is None:
+    if "operator_type" not in body:
         return None
+    value = body["operator_type"]
     if not isinstance(value, int) or isinstance(value, bool):
         raise invalid(
             "operator_type", "must be an integer when given (it is derived from the route)"
@@ -337,4 +340,4 @@ def _declared_operator(body: Mapping[str, Any]) -> int | None:
 
 
 def _app(body: Mapping[str, Any]) -> str | None:
-    return parse_app(body.get("app"))
+    return parse_app(body.get("app", MISSING))

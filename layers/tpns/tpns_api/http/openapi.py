@@ -27,8 +27,18 @@ def _pattern(regex: str) -> str:
     return f"^{regex}"
 
 
-def _list(item: Schema, description: str) -> Schema:
-    return {"type": "array", "minItems": 1, "items": item, "description": description}
+UNIQUE = (
+    " Each at most once: a token (or an account of one type) listed twice is refused with 400"
+    " (the spec can only say it of identical items)."
+)
+
+
+def _list(item: Schema, description: str, *, unique: bool) -> Schema:
+    """A list field; a synchronous request refuses repeats, a job merges them."""
+    schema: Schema = {"type": "array", "minItems": 1, "items": item}
+    if unique:
+        return {**schema, "uniqueItems": True, "description": description + UNIQUE}
+    return {**schema, "description": description + " Repeats are merged (see merged_duplicates)."}
 
 
 TOKEN: Schema = {
@@ -59,6 +69,14 @@ ACCOUNT_TYPE: Schema = {
     ),
 }
 NAME: Schema = {"type": "string", "pattern": _pattern(contract.NAME_REGEX)}
+APP: Schema = {
+    **NAME,
+    "description": (
+        "Which app of the secret to use; omitted: its default app. A name the secret does not "
+        "hold answers 400 unknown_app."
+    ),
+    "example": "default",
+}
 
 
 def _schemas() -> dict[str, Schema]:
@@ -68,22 +86,26 @@ def _schemas() -> dict[str, Schema]:
         "additionalProperties": False,
         "properties": {"account": ref("AccountName"), "account_type": ref("AccountType")},
     }
-    token_accounts = {
-        "type": "object",
-        "required": ["token", "account_list"],
-        "additionalProperties": False,
-        "properties": {
-            "token": ref("Token"),
-            "account_list": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": limits.MAX_ACCOUNTS_PER_TOKEN_ENTRY,
-                "items": ref("Account"),
+
+    def token_accounts(*, unique: bool) -> Schema:
+        accounts: Schema = {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": limits.MAX_ACCOUNTS_PER_TOKEN_ENTRY,
+            "items": ref("Account"),
+        }
+        return {
+            "type": "object",
+            "required": ["token", "account_list"],
+            "additionalProperties": False,
+            "properties": {
+                "token": ref("Token"),
+                "account_list": {**accounts, "uniqueItems": True} if unique else accounts,
             },
-        },
-    }
+        }
+
     common = {
-        "app": {**NAME, "description": "Which app of the secret to use; omitted: its default."},
+        "app": APP,
         "platform": {
             "type": "string",
             "enum": sorted(limits.PLATFORMS),
@@ -94,19 +116,25 @@ def _schemas() -> dict[str, Schema]:
             "description": "The type of every account element that has none.",
         },
     }
-    lists = {
-        "token_accounts": _list(ref("TokenAccounts"), "Tokens and their accounts."),
-        "token_list": _list(ref("Token"), "Tokens."),
-        "account_list": _list(ref("Account"), "Accounts."),
+    items = {
+        "token_accounts": "Tokens and their accounts.",
+        "token_list": "Tokens.",
+        "account_list": "Accounts.",
     }
+    item_schemas = {"token_list": ref("Token"), "account_list": ref("Account")}
 
-    def body(list_field: str, operators: list[int]) -> Schema:
+    def body(list_field: str, operators: list[int], *, unique: bool = True) -> Schema:
+        description = items[list_field]
+        if list_field == "token_accounts":
+            item = ref("TokenAccounts" if unique else "JobTokenAccounts")
+        else:
+            item = item_schemas[list_field]
         return {
             "type": "object",
             "required": [list_field],
             "additionalProperties": False,
             "properties": {
-                list_field: lists[list_field],
+                list_field: _list(item, description, unique=unique),
                 **common,
                 "operator_type": {
                     "type": "integer",
@@ -117,7 +145,7 @@ def _schemas() -> dict[str, Schema]:
         }
 
     def job(operation: str, list_field: str, operators: list[int]) -> Schema:
-        branch = body(list_field, operators)
+        branch = body(list_field, operators, unique=False)
         branch["properties"] = {
             "operation": {"const": operation},
             "job_id": {**NAME, "description": "Optional; generated when absent."},
@@ -145,7 +173,8 @@ def _schemas() -> dict[str, Schema]:
         "AccountName": ACCOUNT_NAME,
         "AccountType": ACCOUNT_TYPE,
         "Account": account,
-        "TokenAccounts": token_accounts,
+        "TokenAccounts": token_accounts(unique=True),
+        "JobTokenAccounts": token_accounts(unique=False),
         "BindBody": body("token_accounts", [1, 2]),
         "UnbindBody": {
             "oneOf": [
@@ -252,7 +281,7 @@ def _path_parameter(name: str, schema: Schema) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
-APP_PARAMETER = _query_parameter("app", {**NAME, "description": "An app of the secret."})
+APP_PARAMETER = _query_parameter("app", APP)
 
 
 def _lookup(summary: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from tpns_account import BatchOperation, RequestValidationError
 from tpns_account.models import LIST_FIELDS, wire
+from tpns_account.validation import MISSING
 from tpns_api.errors import NeverSucceedsError
 from tpns_api.http import contract
 from tpns_api.queue.sqs import MAX_MESSAGE_BYTES
@@ -60,8 +61,8 @@ def parse_message(record: Record) -> Message:
     if not isinstance(items, list) or not items:
         raise NeverSucceedsError(f"{list_field} must be a non-empty array")
     try:
-        app = contract.parse_app(data.get("app"))
-        job_id = contract.parse_name("job_id", data.get("job_id"))
+        app = contract.parse_app(data.get("app", MISSING))
+        job_id = contract.parse_name("job_id", data.get("job_id", MISSING))
     except RequestValidationError as exc:
         raise NeverSucceedsError(str(exc)) from None
     name = _operation_name(data)
