@@ -23,6 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from local_stack.aws import serve
 from local_stack.esm import SqsEventSourceMapping
 from local_stack.gateway import Gateway
 from local_stack.schedule import ScheduleError, ScheduleExpression
@@ -201,43 +202,12 @@ class LocalStack:
         return path.read_text().strip()
 
     def _start_moto(self) -> str:
-        """moto in server mode, answering local AWS clients only.
-
-        moto allows every CORS origin and accepts any signature, so a web page open in the
-        developer's browser could otherwise read the TPNS secret or feed the bulk queue: requests
-        with an ``Origin`` header, or for a ``Host`` other than this address (DNS rebinding),
-        are refused.
-        """
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-        from werkzeug.serving import make_server
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        moto = DomainDispatcherApplication(create_backend_app)
-        hosts: set[str] = set()
-
-        def local_clients_only(environ: dict[str, Any], start_response: Any) -> Any:
-            if "HTTP_ORIGIN" in environ or environ.get("HTTP_HOST") not in hosts:
-                start_response("403 Forbidden", [("Content-Type", "text/plain")])
-                return [b"local stack: AWS calls from local clients only (no Origin header)\n"]
-            return moto(environ, start_response)
-
-        server = make_server(
-            "127.0.0.1",
-            self.config.aws_port,
-            local_clients_only,
-            threaded=True,
-            request_handler=MotoRequestHandler,
-        )
-        port = server.server_address[1]
-        hosts.update({f"127.0.0.1:{port}", f"localhost:{port}"})
+        """moto in server mode, answering local AWS clients only (``local_stack.aws``)."""
+        server, url = serve(self.config.aws_port)
         self._run_thread("moto", server.serve_forever)
         self._stops.append(server.server_close)
         self._stops.append(server.shutdown)
-        return f"http://127.0.0.1:{port}"
+        return url
 
     def _start_emulator(self) -> tuple[str, str]:
         from tpns_emulator import TpnsEmulator

@@ -9,8 +9,8 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
+from local_stack.aws import start_in_thread
 from tpns_account import AppCredentials, RetryPolicy, StaticCredentials, TpnsClient
 from tpns_emulator import TpnsEmulator
 
@@ -46,11 +46,10 @@ _AWS_ENV = {
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    """moto as the local stack runs it (``local_stack.aws``: DynamoDB kept atomic)."""
+    server, url = start_in_thread()
+    yield url
+    server.shutdown()
 
 
 @pytest.fixture
