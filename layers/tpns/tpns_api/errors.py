@@ -29,3 +29,7 @@ class QueueUnavailableError(BundleError):
 
 class NeverSucceedsError(BundleError):
     """A queue message that cannot succeed however often it is delivered (not JSON, bad shape)."""
+
+
+class LedgerOffError(BundleError):
+    """The deployment has no ledger (``LedgerMode`` off): nothing to read."""

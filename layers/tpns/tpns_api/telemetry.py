@@ -19,6 +19,11 @@ class Metric(StrEnum):
     ITEMS_ACCEPTED = "ItemsAccepted"
     ITEMS_FAILED = "ItemsFailed"
     ITEMS_DEAD_LETTERED = "ItemsDeadLettered"
+    ITEMS_SUPERSEDED = "ItemsSuperseded"
+    # verified apply
+    ITEMS_VERIFIED = "ItemsVerified"
+    ITEMS_UNVERIFIED = "ItemsUnverified"
+    ITEMS_REPUSHED = "ItemsRepushed"
     # bulk queue
     MESSAGES = "Messages"
     MESSAGES_RETRIED = "MessagesRetried"

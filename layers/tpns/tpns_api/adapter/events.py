@@ -39,7 +39,15 @@ def http_request(event: Mapping[str, Any], path_parameters: Mapping[str, str]) -
         headers=event.get("headers") or {},
         received_at_ms=int(received) if isinstance(received, int | float) else None,
         caller=str(caller) if caller else None,
+        base_path=_base_path(str(event["path"]), context.get("path")),
     )
+
+
+def _base_path(path: str, full_path: object) -> str:
+    """The stage prefix: ``requestContext.path`` is the path as the caller sent it."""
+    if isinstance(full_path, str) and full_path.endswith(path):
+        return full_path[: len(full_path) - len(path)]
+    return ""
 
 
 def _body(event: Mapping[str, Any]) -> bytes | None:

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tpns_account import BatchResult, QueryResult
+from tpns_account import QueryResult
 from tpns_account.models import BIND_TYPES, OperatorType
+from tpns_account.results import item_fields
+from tpns_api.sending import Sent
 from tpns_api.telemetry import Metric
 
 
@@ -25,21 +27,43 @@ def operation_name(operator: OperatorType) -> str:
     return "bind" if operator in BIND_TYPES else "unbind"
 
 
-def batch_answer(result: BatchResult) -> ApiResponse:
-    """Bind/unbind: one entry per input item, in input order (``accepted``, not ``done``)."""
-    operation = result.operation
-    accepted, failed = len(result.accepted), len(result.failed)
+def batch_answer(sent: Sent) -> ApiResponse:
+    """Bind/unbind: one entry per input item, in input order (``accepted``, not ``done``).
+
+    ``superseded``: the ledger holds a later operation for the item, so nothing was sent.
+    """
+    operation = sent.operation
+    results = []
+    for outcome in sent.outcomes:
+        entry: dict[str, Any] = {
+            "index": outcome.index,
+            **item_fields(operation.items[outcome.index]),
+        }
+        if outcome.result is None:
+            entry.update(status=outcome.status, code=None)
+        else:
+            entry.update(status=outcome.status, code=outcome.result.code)
+            if outcome.result.reason:
+                entry["reason"] = outcome.result.reason
+        results.append(entry)
+    counts = {
+        "accepted": len(sent.with_status("accepted")),
+        "failed": len(sent.with_status("failed")),
+        "superseded": len(sent.with_status("superseded")),
+    }
     body: dict[str, Any] = {
         "operation": operation_name(operation.operator_type),
         "operator_type": operation.wire_operator_type,
-        "accepted": accepted,
-        "failed": failed,
-        "results": [item.to_dict() for item in result.items],
-        "warnings": result.warnings,
+        **counts,
+        "results": results,
+        "warnings": sent.warnings,
     }
-    return ApiResponse(
-        200, body, counts={Metric.ITEMS_ACCEPTED: accepted, Metric.ITEMS_FAILED: failed}
-    )
+    metrics: dict[str, int] = {
+        Metric.ITEMS_ACCEPTED: counts["accepted"],
+        Metric.ITEMS_FAILED: counts["failed"],
+        Metric.ITEMS_SUPERSEDED: counts["superseded"],
+    }
+    return ApiResponse(200, body, counts=metrics)
 
 
 def query_answer(result: QueryResult) -> ApiResponse:

@@ -8,11 +8,13 @@ serves API Gateway, the local gateway and any other HTTP front.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
+import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol
 from urllib.parse import unquote
 
@@ -38,6 +40,9 @@ NAME_RULE: Final = "1-64 letters, digits, '_', '.' or '-', starting with a lette
 #: A path or query ``account_type``: digits (the value is then checked against the table).
 ACCOUNT_TYPE_PARAM: Final = re.compile(rf"[0-9]{{1,5}}{limits.END}")
 MAX_BODY_BYTES: Final = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+IDEMPOTENCY_KEY: Final = "Idempotency-Key"
+IDEMPOTENCY_KEY_REGEX: Final = rf"[\x20-\x7e]{{1,255}}{limits.END}"
+IDEMPOTENCY_KEY_PATTERN: Final = re.compile(IDEMPOTENCY_KEY_REGEX)
 
 UNBIND_TYPE_BY_FIELD: Final[dict[ListField, OperatorType]] = {
     "token_accounts": OperatorType.UNBIND_ACCOUNTS,
@@ -58,14 +63,18 @@ class SyncLimit(Protocol):
     def sync_max_items(self) -> int: ...
 
 
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
 @dataclass(frozen=True, slots=True)
 class BatchRequest:
-    """A bind or unbind; ``issued_at_ms`` is when the API received it."""
+    """A bind or unbind; ``issued_at_ms`` is when the API received it (its ledger order)."""
 
     operation: BatchOperation
     app: str | None
-    issued_at_ms: int | None = None
-    request_id: str | None = None
+    issued_at_ms: int = field(default_factory=now_ms)
+    request_id: str = field(default_factory=lambda: f"request-{uuid.uuid4().hex}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +89,11 @@ class JobRequest:
     batch: BatchOperation
     app: str | None
     job_id: str | None
-    issued_at_ms: int | None = None
+    issued_at_ms: int = field(default_factory=now_ms)
+    idempotency_key: str | None = None
+    caller: str = "anonymous"
+    body_hash: str = ""
+    base_path: str = ""
 
 
 # -- requests ---------------------------------------------------------------------------------
@@ -88,20 +101,27 @@ class JobRequest:
 
 def bind_request(request: HttpRequest, limit: SyncLimit) -> BatchRequest:
     """``POST /v1/bind``."""
-    parsed = parse_bind(json_body(request), max_items=limit.sync_max_items)
-    return BatchRequest(parsed.operation, parsed.app, request.received_at_ms, request.request_id)
+    return _issued(parse_bind(json_body(request), max_items=limit.sync_max_items), request)
 
 
 def unbind_request(request: HttpRequest, limit: SyncLimit) -> BatchRequest:
     """``POST /v1/unbind``."""
-    parsed = parse_unbind(json_body(request), max_items=limit.sync_max_items)
-    return BatchRequest(parsed.operation, parsed.app, request.received_at_ms, request.request_id)
+    return _issued(parse_unbind(json_body(request), max_items=limit.sync_max_items), request)
 
 
 def unbind_payload(payload: object, limit: SyncLimit) -> BatchRequest:
     """A direct invocation's unbind body (EventBridge, ``aws lambda invoke``), issued now."""
-    parsed = parse_unbind(payload, max_items=limit.sync_max_items)
-    return BatchRequest(parsed.operation, parsed.app, int(time.time() * 1000))
+    return parse_unbind(payload, max_items=limit.sync_max_items)
+
+
+def _issued(parsed: BatchRequest, request: HttpRequest) -> BatchRequest:
+    """The parsed body, issued when (and as) the API received the request."""
+    return BatchRequest(
+        parsed.operation,
+        parsed.app,
+        request.received_at_ms or now_ms(),
+        request.request_id or parsed.request_id,
+    )
 
 
 def query_request(request: HttpRequest, limit: SyncLimit) -> QueryRequest:
@@ -111,17 +131,22 @@ def query_request(request: HttpRequest, limit: SyncLimit) -> QueryRequest:
 
 def tokens_of_account_request(request: HttpRequest, limit: object = None) -> QueryRequest:
     """``GET /v1/accounts/{account}/tokens?account_type=&app=``."""
-    account = path_parameter(request, "account")
+    account = path_account(request)
+    query = Query(QueryType.TOKENS_BY_ACCOUNT, (account,))
+    return QueryRequest(query, parse_app(request.query.get("app", MISSING)))
+
+
+def path_account(request: HttpRequest) -> Account:
+    """The path's account, typed by the query string's ``account_type`` when it has one."""
+    element: dict[str, object] = {"account": path_parameter(request, "account")}
     account_type = parse_account_type(request.query.get("account_type"))
-    v = Validator()
-    element: dict[str, object] = {"account": account}
     if account_type is not None:
         element["account_type"] = account_type
+    v = Validator()
     parsed = v.account(element, "account", None)
     if parsed is None:
         raise v.error()
-    query = Query(QueryType.TOKENS_BY_ACCOUNT, (Account(*parsed),))
-    return QueryRequest(query, parse_app(request.query.get("app", MISSING)))
+    return Account(*parsed)
 
 
 def accounts_of_token_request(request: HttpRequest, limit: object = None) -> QueryRequest:
@@ -136,8 +161,34 @@ def accounts_of_token_request(request: HttpRequest, limit: object = None) -> Que
 
 def job_request(request: HttpRequest, service: object = None) -> JobRequest:
     """``POST /v1/jobs``: any size; repeats are merged (the answer says how many)."""
-    job = parse_job(json_body(request))
-    return JobRequest(job.operation, job.batch, job.app, job.job_id, request.received_at_ms)
+    data = json_body(request)
+    job = parse_job(data)
+    return JobRequest(
+        job.operation,
+        job.batch,
+        job.app,
+        job.job_id,
+        request.received_at_ms or now_ms(),
+        idempotency_key(request.header(IDEMPOTENCY_KEY)),
+        request.caller or "anonymous",
+        body_hash(data),
+        request.base_path,
+    )
+
+
+def body_hash(data: object) -> str:
+    """A body's identity for ``Idempotency-Key``: the same JSON value, however spaced or ordered."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def idempotency_key(value: str | None) -> str | None:
+    """The ``Idempotency-Key`` header: 1-255 printable ASCII characters, when given."""
+    if value is None:
+        return None
+    if not IDEMPOTENCY_KEY_PATTERN.match(value):
+        raise invalid(IDEMPOTENCY_KEY, "must be 1-255 printable ASCII characters when given")
+    return value
 
 
 # -- bodies -----------------------------------------------------------------------------------

@@ -28,8 +28,12 @@ from tpns_account import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
-from tpns_api.errors import PayloadTooLargeError, QueueUnavailableError
+from tpns_api.errors import LedgerOffError, PayloadTooLargeError, QueueUnavailableError
 from tpns_api.http.answers import ApiResponse, error_body
+from tpns_api.jobs.idempotency import IdempotencyKeyInProgressError, IdempotencyKeyReusedError
+from tpns_api.jobs.store import BadCursorError, JobNotFoundError
+from tpns_api.jobs.submit import JobExistsError
+from tpns_api.store.dynamo import StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +118,14 @@ def _retry_after(exc: BaseException) -> dict[str, str]:
     return {"Retry-After": _retry_after_s(exc)}
 
 
+def _store_hint(exc: BaseException) -> str:
+    return f"{exc}; nothing was sent to TPNS, so the request can be retried as it is"
+
+
+def _cursor_details(exc: BaseException) -> Details:
+    return [{"field": "cursor", "message": str(exc)}]
+
+
 def _upstream_refusal(code: str) -> Refusal:
     return Refusal(502, code, _upstream_message, _upstream)
 
@@ -135,6 +147,13 @@ TABLE: tuple[tuple[type[BaseException], Refusal], ...] = (
     (CredentialsError, Refusal(502, "service_misconfigured")),
     (SettingsError, Refusal(502, "service_misconfigured")),
     (QueueUnavailableError, Refusal(503, "queue_unavailable")),
+    (StoreUnavailableError, Refusal(503, "store_unavailable", _store_hint)),
+    (BadCursorError, Refusal(400, "validation_error", details=_cursor_details)),
+    (JobNotFoundError, Refusal(404, "job_not_found")),
+    (LedgerOffError, Refusal(404, "ledger_off")),
+    (JobExistsError, Refusal(409, "job_exists")),
+    (IdempotencyKeyInProgressError, Refusal(409, "idempotency_key_in_progress")),
+    (IdempotencyKeyReusedError, Refusal(422, "idempotency_key_reused")),
 )
 INTERNAL = Refusal(
     500, "internal_error", lambda exc: "unexpected error; quote the request_id when reporting it"

@@ -24,6 +24,8 @@ class HttpRequest:
     headers: Mapping[str, str] = field(default_factory=dict)
     received_at_ms: int | None = None
     caller: str | None = None
+    #: What comes before the route's path in URLs the caller uses (a stage: ``/prod``).
+    base_path: str = ""
 
     def header(self, name: str) -> str | None:
         """A header by name, whatever its case."""

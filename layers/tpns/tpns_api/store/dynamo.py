@@ -206,6 +206,11 @@ class Table:
                 options["ExpressionAttributeValues"] = to_item(values)
         self._call("PutItem", lambda: self.client.put_item(**options))
 
+    def delete(self, key: Key) -> None:
+        self._call(
+            "DeleteItem", partial(self.client.delete_item, TableName=self.name, Key=to_item(key))
+        )
+
     def update(
         self,
         key: Key,
