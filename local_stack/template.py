@@ -65,6 +65,8 @@ class ApiRoute:
     method: str
     path: str
     function: str
+    # Its API's MinimumCompressionSize: answers of at least this many bytes are compressed.
+    minimum_compression_size: int | None = None
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -395,6 +397,7 @@ def wire(template: Template, physical: Physical) -> Wiring:
                         str(template.resolve(spec["Method"], physical)).upper(),
                         str(template.resolve(spec["Path"], physical)),
                         logical_id,
+                        _minimum_compression_size(template, spec.get("RestApiId"), physical),
                     )
                 )
             elif kind == "SQS":
@@ -433,6 +436,16 @@ def wire(template: Template, physical: Physical) -> Wiring:
             else:
                 raise TemplateError(f"{logical_id}.{event_name}: event type {kind} is not wired")
     return Wiring(functions, routes, sources, schedules, queues, buckets)
+
+
+def _minimum_compression_size(template: Template, api: Any, physical: Physical) -> int | None:
+    """An Api event's ``!Ref``-ed API's MinimumCompressionSize (none for SAM's implicit API)."""
+    name = api.get("Ref") if isinstance(api, dict) else None
+    properties = template.resources.get(name or "", {}).get("Properties", {})
+    size = template.resolve(properties.get("MinimumCompressionSize"), physical)
+    if size is None or size is NO_VALUE:
+        return None
+    return int(_number(size, f"{name}.MinimumCompressionSize"))
 
 
 def _layer_dirs(template: Template, layers: Any) -> tuple[Path, ...]:

@@ -64,6 +64,7 @@ class Route:
     body: Json | None = None
     accept: str = "application/json"
     user_agent: str = USER_AGENT
+    accept_encoding: str = "gzip, deflate"
 
 
 def _digest(*parts: str) -> bytes:
@@ -90,7 +91,7 @@ def _headers(route: Route, when: datetime, body: str | None) -> dict[str, str]:
         signed = "content-type;" + signed
     headers = {
         "Accept": route.accept,
-        "Accept-Encoding": "gzip, deflate",
+        "Accept-Encoding": route.accept_encoding,
         "Authorization": (
             f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/{amz_date[:8]}/{REGION}/"
             f"execute-api/aws4_request, SignedHeaders={signed}, Signature={seed[:32].hex()}"
@@ -288,6 +289,15 @@ ROUTES: list[Route] = [
         "/v1/docs",
         accept="text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
         user_agent=BROWSER_UA,
+    ),
+    Route(
+        "docs-script",
+        "GET",
+        "/v1/docs/swagger-ui-bundle.js",
+        query={"v": "93b7b0862a80e278"},
+        accept="*/*",
+        user_agent=BROWSER_UA,
+        accept_encoding="gzip, deflate, br, zstd",
     ),
 ]
 

@@ -1,14 +1,14 @@
-"""Queries (POST /v1/query and the two GET lookups), and the API's OpenAPI spec and docs page."""
+"""Queries (POST /v1/query and the GET lookups), the ledger's bindings, and the API's docs."""
 
 from __future__ import annotations
 
 from tpns_api.adapter.api import Api
 from tpns_api.deadline import Deadline
-from tpns_api.http import contract, lookups
-from tpns_api.http.answers import ApiResponse
+from tpns_api.http import contract, docs_page, lookups
+from tpns_api.http.answers import ApiResponse, Document
 from tpns_api.http.contract import QueryRequest
 from tpns_api.http.lookups import BindingsLookup
-from tpns_api.http.openapi import SWAGGER_UI_HTML, spec_json
+from tpns_api.http.openapi import spec_json
 from tpns_api.service import BindingService, binding_service
 
 api = Api(binding_service)
@@ -29,7 +29,10 @@ def bindings(request: BindingsLookup, deadline: Deadline, service: BindingServic
     return service.bindings(request)
 
 
-api.document("/v1/openapi.json", "application/json", spec_json)
-api.document("/v1/docs", "text/html; charset=utf-8", lambda: SWAGGER_UI_HTML)
+api.document("/v1/openapi.json", lambda request: Document(spec_json(), "application/json"))
+# The Swagger UI page, and its script and stylesheet (read from the layer at first request).
+api.document("/v1/docs", docs_page.page)
+for asset in docs_page.ASSETS:
+    api.document(asset.route, asset.serve)
 
 lambda_handler = api.handler()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import requests
 
 from tests.e2e.conftest import RunningStack, eventually, trigger_cleanup
 from tests.functions import ROOT
+from tpns_api.http import docs_page
 
 
 def accounts_of(stack: RunningStack, token: str) -> list[dict[str, Any]]:
@@ -177,6 +179,29 @@ def test_the_swagger_ui_and_the_spec_are_served(stack: RunningStack) -> None:
     # THEN both are served by the query function
     assert page.status_code == 200 and "swagger-ui" in page.text.lower()
     assert spec.status_code == 200 and "/v1/bind" in spec.json()["paths"]
+
+
+def test_large_answers_are_gzipped_for_clients_that_take_gzip(stack: RunningStack) -> None:
+    # WHEN the docs page's script and the spec (both over the template's 1024-byte
+    # MinimumCompressionSize) are asked for by a gzip client, and the script by one without
+    def fetch(path: str, accept_encoding: str) -> requests.Response:
+        headers = {"x-api-key": stack.key, "Accept-Encoding": accept_encoding}
+        return requests.get(stack.api + path, headers=headers, timeout=30, stream=True)
+
+    script = f"/v1/docs/swagger-ui-bundle.js?v={docs_page.version(docs_page.SCRIPT)}"
+    gzipped = fetch(script, "gzip, deflate, br, zstd")
+    spec = fetch("/v1/openapi.json", "gzip")
+    plain = fetch(script, "identity")
+
+    # THEN the gzip client gets them gzipped by the gateway, as API Gateway sends them
+    assert gzipped.headers["Content-Encoding"] == "gzip"
+    assert gzipped.headers["Vary"] == "Accept-Encoding"
+    assert gzip.decompress(gzipped.raw.read()).decode() == docs_page.content(docs_page.SCRIPT)
+    assert spec.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(spec.raw.read()))["paths"]
+    # THEN the other gets the same text uncompressed
+    assert "Content-Encoding" not in plain.headers
+    assert plain.raw.read().decode() == docs_page.content(docs_page.SCRIPT)
 
 
 def test_a_request_without_the_api_key_is_refused_like_api_gateway(stack: RunningStack) -> None:

@@ -24,6 +24,8 @@ PSEUDO_PARAMETERS = {
 REQUIRED_PARAMETERS = {"TpnsSecretId": "tpns/prod"}
 
 BASIC_EXECUTION_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+# Lambda's active tracing writes segments with it (SAM attaches it when Tracing is set).
+XRAY_WRITE_ONLY = "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"
 # Behind API Gateway: each answers within its 29 s timeout.
 API_FUNCTIONS = ("BindFunction", "UnbindFunction", "QueryFunction", "JobsFunction")
 # Every function: the API ones, the bulk queue consumer and the scheduled cleanup.
@@ -152,7 +154,8 @@ def iam_statements(template: Template) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def role_statements(template: Template, role: str) -> list[dict[str, Any]]:
-    """Every statement a role holds: its inline policies and the template's managed policies."""
+    """Every statement a role holds: its inline policies, the template's managed policies it
+    attaches, and those that attach themselves to it (``Roles``)."""
     properties = template["Resources"][role]["Properties"]
     statements = [
         statement
@@ -163,6 +166,9 @@ def role_statements(template: Template, role: str) -> list[dict[str, Any]]:
         if isinstance(arn, dict) and "Ref" in arn:
             document = template["Resources"][arn["Ref"]]["Properties"]["PolicyDocument"]
             statements.extend(as_list(document["Statement"]))
+    for policy in resources_of_type(template, "AWS::IAM::ManagedPolicy").values():
+        if {"Ref": role} in policy["Properties"].get("Roles", []):
+            statements.extend(as_list(policy["Properties"]["PolicyDocument"]["Statement"]))
     return statements
 
 

@@ -20,6 +20,7 @@ from template_tools import (
     REGION,
     REQUIRED_PARAMETERS,
     ROOT,
+    XRAY_WRITE_ONLY,
     Template,
     as_list,
     grants,
@@ -160,11 +161,12 @@ def test_bulk_function_role_is_least_privilege(deployed: Transform) -> None:
     # GIVEN the bulk function's role, with a customer-managed key on the secret
     template = deployed(TpnsSecretKmsKeyArn=KMS_KEY_ARN)
     role = template["Resources"][role_of(template, "BulkFunction")]["Properties"]
-    # THEN it attaches basic execution and the secret policy only (not
+    # THEN it attaches basic execution, X-Ray write-only and the secret policy only (not
     # AWSLambdaSQSQueueExecutionRole, which may receive and delete on every queue)
     assert [render(arn, REQUIRED_PARAMETERS) for arn in role["ManagedPolicyArns"]] == [
         BASIC_EXECUTION_ROLE,
         {"Ref": "TpnsSecretReadPolicy"},
+        XRAY_WRITE_ONLY,
     ]
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {
@@ -215,8 +217,8 @@ def test_cleanup_function_role_is_least_privilege(deployed: Transform, kms_key: 
     # GIVEN the cleanup function's role, with or without a customer-managed key on the secret
     template = deployed(TpnsSecretKmsKeyArn=kms_key)
     role = template["Resources"][role_of(template, "CleanupFunction")]["Properties"]
-    # THEN it attaches basic execution only: no secret policy
-    assert role["ManagedPolicyArns"] == [BASIC_EXECUTION_ROLE]
+    # THEN it attaches basic execution and X-Ray write-only only: no secret policy
+    assert role["ManagedPolicyArns"] == [BASIC_EXECUTION_ROLE, XRAY_WRITE_ONLY]
     # THEN it may list the bucket, and read, write and delete under its three prefixes only
     assert grants(template, "CleanupFunction", "s3") == [
         ("s3:ListBucket", {"Fn::GetAtt": ["CleanupBucket", "Arn"]}),
@@ -322,8 +324,8 @@ def test_cleanup_bucket_is_private_encrypted_and_owner_enforced(deployed: Transf
     assert properties["OwnershipControls"] == {
         "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]
     }
-    # THEN versioning is off (a moved or expired manifest is gone, not kept as a version)
-    assert "VersioningConfiguration" not in properties
+    # THEN it is versioned: a manifest overwritten or deleted by mistake can be restored
+    assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
     # THEN it has a name CloudFormation generates, and outlives the stack (pending deletions)
     assert "BucketName" not in properties
     assert bucket["DeletionPolicy"] == "Retain"
@@ -336,7 +338,8 @@ def test_cleanup_bucket_expires_done_manifests_and_stale_uploads(
     # GIVEN the bucket's lifecycle rules
     bucket = deployed()["Resources"]["CleanupBucket"]["Properties"]
     rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
-    # THEN done/ objects expire after the parameter's days (90 by default), nothing else expires
+    # THEN done/ objects expire after the parameter's days (90 by default), no other current
+    # object expires (old versions do: see test_operations)
     expiring = [rule for rule in rules.values() if "ExpirationInDays" in rule]
     assert expiring == [
         {

@@ -24,6 +24,7 @@ from template_tools import (
     ROOT,
     SECRET_READERS,
     TEMPLATE_PATH,
+    XRAY_WRITE_ONLY,
     Template,
     as_list,
     iam_statements,
@@ -45,6 +46,8 @@ EXPECTED_ROUTES = {
     ("GET", "/v1/tokens/{token}/accounts"): "QueryFunction",
     ("GET", "/v1/openapi.json"): "QueryFunction",
     ("GET", "/v1/docs"): "QueryFunction",
+    ("GET", "/v1/docs/swagger-ui-bundle.js"): "QueryFunction",
+    ("GET", "/v1/docs/swagger-ui.css"): "QueryFunction",
     ("POST", "/v1/jobs"): "JobsFunction",
 }
 
@@ -268,8 +271,12 @@ def test_only_the_producers_know_the_bulk_queue(deployed: Transform) -> None:
 def test_each_function_has_a_log_group_with_parameter_retention(
     deployed: Transform, sam_template: Template
 ) -> None:
-    # GIVEN the deployed log groups
-    groups = resources_of_type(deployed(), "AWS::Logs::LogGroup")
+    # GIVEN the deployed log groups of the functions (the API's access log has its own test)
+    groups = {
+        name: group
+        for name, group in resources_of_type(deployed(), "AWS::Logs::LogGroup").items()
+        if group["Properties"]["LogGroupName"]["Fn::Sub"].startswith("/aws/lambda/")
+    }
     # THEN each function writes to its own log group, kept as long as the parameter says
     names = {group["Properties"]["LogGroupName"]["Fn::Sub"] for group in groups.values()}
     assert names == {f"/aws/lambda/${{{function}}}" for function in FUNCTIONS}
@@ -281,7 +288,7 @@ def test_each_function_has_a_log_group_with_parameter_retention(
 # ------------------------------------------------------------------ routes
 
 
-def test_api_events_declare_exactly_the_eight_routes(sam_template: Template) -> None:
+def test_api_events_declare_exactly_the_expected_routes(sam_template: Template) -> None:
     # GIVEN the events of the SAM functions
     routes = {}
     other_events = {}
@@ -296,19 +303,20 @@ def test_api_events_declare_exactly_the_eight_routes(sam_template: Template) -> 
             # THEN each one is on the one TpnsApi
             assert properties["RestApiId"] == {"Ref": "TpnsApi"}, name
             routes[(properties["Method"].upper(), properties["Path"])] = name
-    # THEN together they are exactly the routes of DESIGN.md, on the intended functions
+    # THEN together they are exactly the routes of DESIGN.md and the docs page's assets, on the
+    # intended functions
     assert routes == EXPECTED_ROUTES
     # THEN the bulk and cleanup functions have no route, only their queue and their schedule
     assert other_events == {"BulkFunction": ["SQS"], "CleanupFunction": ["ScheduleV2"]}
 
 
 @pytest.mark.parametrize("mode", AUTH_MODES)
-def test_api_serves_exactly_the_eight_routes_with_lambda_proxy(
+def test_api_serves_exactly_the_expected_routes_with_lambda_proxy(
     deployed: Transform, mode: str
 ) -> None:
     # GIVEN the REST API CloudFormation would deploy
     methods = api_methods(deployed(ApiAuthMode=mode))
-    # THEN it has the eight routes and nothing else, each proxied to the intended function
+    # THEN it has those routes and nothing else, each proxied to the intended function
     assert {route: integrated_function(op) for route, op in methods.items()} == EXPECTED_ROUTES
 
 
@@ -510,18 +518,21 @@ def test_no_policy_grants_wildcard_actions_or_resources(deployed: Transform, mod
             assert "*" not in json.dumps(rendered), (owner, resource)
 
 
-def test_roles_attach_only_basic_execution_and_the_secret_policy(deployed: Transform) -> None:
+def test_roles_attach_only_basic_execution_xray_and_the_secret_policy(
+    deployed: Transform,
+) -> None:
     # GIVEN the deployed template
     template = deployed()
-    # THEN each function's role has the AWS basic execution policy and, if it calls TPNS, the
-    # secret policy; nothing else (no AWSLambdaSQSQueueExecutionRole: it covers every queue)
+    # THEN each function's role has the AWS basic execution and X-Ray write-only policies and,
+    # if it calls TPNS, the secret policy; nothing else (no AWSLambdaSQSQueueExecutionRole: it
+    # covers every queue)
     for function in FUNCTIONS:
         role = template["Resources"][role_of(template, function)]["Properties"]
         attached = [render(arn, REQUIRED_PARAMETERS) for arn in role["ManagedPolicyArns"]]
-        expected = [BASIC_EXECUTION_ROLE]
+        expected = [BASIC_EXECUTION_ROLE, XRAY_WRITE_ONLY]
         if function in SECRET_READERS:
             expected.append({"Ref": "TpnsSecretReadPolicy"})
-        assert attached == expected, function
+        assert sorted(map(json.dumps, attached)) == sorted(map(json.dumps, expected)), function
         assert role["AssumeRolePolicyDocument"]["Statement"] == [
             {
                 "Action": ["sts:AssumeRole"],

@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from tpns_api.adapter.events import http_request, proxy, proxy_answer, request_id
+from tpns_api.adapter.events import document_answer, http_request, proxy_answer, request_id
 from tpns_api.adapter.observability import count, logger, metrics
 from tpns_api.adapter.routing import Routes
 from tpns_api.deadline import Deadline
-from tpns_api.http.answers import ApiResponse, not_found
+from tpns_api.http.answers import ApiResponse, Document, not_found
 from tpns_api.http.errors import error_response
 from tpns_api.http.request import HttpRequest
 from tpns_api.telemetry import Metric, error_metric
@@ -56,11 +56,10 @@ class _Route(Generic[R, S]):
 
 
 @dataclass(frozen=True, slots=True)
-class _Static:
-    """A fixed document (the spec, the docs page): no service, no deadline."""
+class _Document:
+    """A fixed document (the spec, the docs page, its assets): no service, no deadline."""
 
-    content_type: str
-    body: Callable[[], str]
+    serve: Callable[[HttpRequest], Document]
 
 
 class Api(Generic[S]):
@@ -70,7 +69,7 @@ class Api(Generic[S]):
         self._make_service = service
         self._service: S | None = None
         self._lock = threading.Lock()
-        self._routes: Routes[_Route[Any, S] | _Static] = Routes()
+        self._routes: Routes[_Route[Any, S] | _Document] = Routes()
 
     # -- declaring routes ---------------------------------------------------------------------
 
@@ -93,9 +92,9 @@ class Api(Generic[S]):
     ) -> Callable[[RouteFunction[R, S]], RouteFunction[R, S]]:
         return self.route("GET", rule, parse)
 
-    def document(self, rule: str, content_type: str, body: Callable[[], str]) -> None:
-        """Serve a fixed document at ``GET rule``."""
-        self._routes.add("GET", rule, _Static(content_type, body))
+    def document(self, rule: str, serve: Callable[[HttpRequest], Document]) -> None:
+        """Serve a fixed document at ``GET rule`` (its headers may depend on the request)."""
+        self._routes.add("GET", rule, _Document(serve))
 
     # -- serving ------------------------------------------------------------------------------
 
@@ -119,8 +118,8 @@ class Api(Generic[S]):
             if matched is None:
                 return proxy_answer(not_found(str(event.get("path")), request_id(event)))
             target, parameters = matched
-            if isinstance(target, _Static):
-                return proxy(200, target.body(), {}, target.content_type)
+            if isinstance(target, _Document):
+                return document_answer(target.serve(http_request(event, parameters)))
             remaining = context.get_remaining_time_in_millis() / 1000 if context else None
             deadline = Deadline.for_invocation(remaining, RESPONSE_MARGIN_S)
             answer = target(http_request(event, parameters), deadline, self.service())

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tpns_account.validation import invalid
-from tpns_api.http.answers import ApiResponse
+from tpns_api.http.answers import ApiResponse, Document
 from tpns_api.http.request import HttpRequest
 
 
@@ -69,20 +69,22 @@ def proxy_answer(answer: ApiResponse) -> dict[str, Any]:
     return proxy(answer.status, json.dumps(answer.body, ensure_ascii=False), answer.headers)
 
 
+def document_answer(document: Document) -> dict[str, Any]:
+    """The REST proxy answer for a document (200, its text)."""
+    return proxy(200, document.body, document.headers, document.content_type)
+
+
 def proxy(
-    status: int,
-    body: str,
-    headers: Mapping[str, str],
-    content_type: str = "application/json",
-    *,
-    base64_encoded: bool = False,
+    status: int, body: str, headers: Mapping[str, str], content_type: str = "application/json"
 ) -> dict[str, Any]:
+    """A text answer, never base64 nor ``Content-Encoding``: API Gateway compresses large
+    answers itself (the API's ``MinimumCompressionSize``), but not one that sets an encoding."""
     multi: dict[str, list[str]] = {"Content-Type": [content_type]}
     for name, value in headers.items():
         multi[name] = [value]
     return {
         "statusCode": status,
         "body": body,
-        "isBase64Encoded": base64_encoded,
+        "isBase64Encoded": False,
         "multiValueHeaders": multi,
     }

@@ -23,6 +23,15 @@ class ApiResponse:
     counts: Mapping[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A fixed, non-JSON answer (the spec, the docs page and its assets): 200, as text."""
+
+    body: str
+    content_type: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
 def operation_name(operator: OperatorType) -> str:
     return "bind" if operator in BIND_TYPES else "unbind"
 

@@ -360,21 +360,3 @@ def build_spec() -> dict[str, Any]:
 @cache
 def spec_json() -> str:
     return json.dumps(build_spec(), indent=2, sort_keys=False) + "\n"
-
-
-SWAGGER_UI_HTML = """<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>TPNS account bindings API</title>
-  <link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css">
-</head>
-<body>
-  <div id="swagger-ui"></div>
-  <script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js" crossorigin></script>
-  <script>
-    window.ui = SwaggerUIBundle({url: "openapi.json", dom_id: "#swagger-ui"});
-  </script>
-</body>
-</html>
-"""
