@@ -109,6 +109,7 @@ def start_stack(
         "--tpns-port", str(free_port()),
         "--apply-delay", "1",
         "--redelivery-delay", "1",
+        "--verify-delay", "2",
         "--exit-after", "900",  # never outlives a broken test run
         *(["--template", str(template)] if template else []),
         *extra,

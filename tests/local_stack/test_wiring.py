@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from local_stack.gateway import Match, Router, proxy_event
+from local_stack.resources import declared
 from local_stack.schedule import ScheduleError, ScheduleExpression
 from local_stack.template import ApiRoute, Physical, Template, TemplateError, wire
 from tests.functions import ROOT
@@ -91,12 +92,14 @@ def test_a_resource_whose_condition_is_false_does_not_exist(template: Template) 
 
 
 def test_the_bulk_event_source_and_redrive_come_from_the_template(template: Template) -> None:
+    # GIVEN the template WHEN wired THEN the bulk queue triggers the bulk function as declared
     wiring = wire(template, Physical())
-
-    (source,) = wiring.sqs_sources
+    sources = {source.function: source for source in wiring.sqs_sources}
+    source = sources["BulkFunction"]
     assert (source.function, source.queue, source.batch_size) == ("BulkFunction", "BulkQueue", 10)
     assert source.report_batch_item_failures and source.max_concurrency == 2
-    queue = wiring.queues["BulkQueue"]
+    # AND its queue's redrive policy is the template's
+    queue = declared(template).queues["BulkQueue"]
     assert (queue.dead_letter_queue, queue.max_receive_count) == ("BulkDeadLetterQueue", 5)
     assert queue.attributes["VisibilityTimeout"] == "541"
 
