@@ -46,6 +46,9 @@ BROWSER_UA = (
     "(KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36"
 )
 
+# The job the job-status and job-failures events ask about.
+JOB_ID = "0b9e3a4c5d6f47a8b1c2d3e4f5a6b7c8"
+
 # First request time; each following event is a few seconds later.
 START = datetime(2024, 3, 12, 8, 15, 30, 117000, tzinfo=UTC)
 
@@ -65,6 +68,7 @@ class Route:
     accept: str = "application/json"
     user_agent: str = USER_AGENT
     accept_encoding: str = "gzip, deflate"
+    headers: dict[str, str] | None = None  # beside the ones every request has
 
 
 def _digest(*parts: str) -> bytes:
@@ -107,6 +111,7 @@ def _headers(route: Route, when: datetime, body: str | None) -> dict[str, str]:
     if body is not None:
         headers["Content-Length"] = str(len(body.encode()))
         headers["Content-Type"] = "application/json"
+    headers |= route.headers or {}
     headers |= {
         "Host": DOMAIN,
         "User-Agent": route.user_agent,
@@ -298,6 +303,39 @@ ROUTES: list[Route] = [
         accept="*/*",
         user_agent=BROWSER_UA,
         accept_encoding="gzip, deflate, br, zstd",
+    ),
+    Route(
+        "jobs-bind-idempotent",
+        "POST",
+        JOBS,
+        body={
+            "operation": "bind",
+            "app": "android",
+            "token_accounts": [_binding("token1", ("926@126.com", 1005))],
+        },
+        headers={"Idempotency-Key": "8e0f6c1e-5b7a-4b43-9d2e-3c1f0a9b7d21"},
+    ),
+    Route("job-status", "GET", "/v1/jobs/{job_id}", path_params={"job_id": JOB_ID}),
+    Route(
+        "job-failures",
+        "GET",
+        "/v1/jobs/{job_id}/failures",
+        path_params={"job_id": JOB_ID},
+        query={"limit": "100"},
+    ),
+    Route(
+        "get-token-bindings",
+        "GET",
+        "/v1/tokens/{token}/bindings",
+        path_params={"token": "token1"},
+        query={"app": "android"},
+    ),
+    Route(
+        "get-account-bindings",
+        "GET",
+        "/v1/accounts/{account}/bindings",
+        path_params={"account": "926@126.com"},
+        query={"account_type": "1005", "app": "android", "limit": "100"},
     ),
 ]
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import api_event
-from tests.functions import ROOT
+from tests.support.api_events import api_event
+from tests.support.paths import ROOT
 from tpns_api.http import docs_page
 
 YEAR = "public, max-age=31536000, immutable"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.conftest import api_event
-from tests.conftest import ACCESS_ID
+from tests.support.api_events import api_event
+from tests.support.apps import ACCESS_ID
 from tpns_emulator import TpnsEmulator
 
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tests.bulk.conftest import BulkRig
-from tests.conftest import ACCESS_ID
+from tests.support.apps import ACCESS_ID
+from tests.support.bulk import BulkRig
 from tpns_emulator import TpnsEmulator
 
 

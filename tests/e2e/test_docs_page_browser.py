@@ -18,7 +18,7 @@ import pytest
 
 from local_stack.gateway import OPEN_PATHS
 from tests.e2e.browser import NetworkLog, launch_chromium
-from tests.e2e.conftest import RunningStack
+from tests.support.local_stack import RunningStack
 
 LOAD_TIMEOUT_MS = 15_000
 BIND_BODY = {

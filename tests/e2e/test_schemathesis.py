@@ -14,8 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.e2e.conftest import RunningStack
-from tests.functions import ROOT
+from tests.support.local_stack import RunningStack
+from tests.support.paths import ROOT
 from tpns_api.http.openapi import build_spec
 
 CHECKS = (

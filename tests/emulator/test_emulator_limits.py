@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.conftest import BATCH, TpnsTestClient
+from tests.support.tpns_client import BATCHOPERATE_PATH, TpnsTestClient
 from tpns_account import BatchOperation, RequestValidationError, limits
 
 LONGEST_TOKEN = "t" * limits.TOKEN_MAX_BYTES
@@ -73,7 +73,7 @@ def test_validators_and_emulator_agree(
     # GIVEN a body at one side of a documented limit
     # WHEN the validators parse it and the emulator receives it as it is
     accepted_here = validators_accept(body)
-    answer = client.post(BATCH, body).json()
+    answer = client.post(BATCHOPERATE_PATH, body).json()
     # THEN both take it, or both refuse it (the emulator as TPNS does: 1008007 / 1008002)
     assert accepted_here is valid
     assert (answer["ret_code"] == 0) is valid, answer
@@ -86,4 +86,4 @@ def test_the_emulator_refuses_one_item_more_than_a_call_takes(client: TpnsTestCl
         "token_list": [f"t{i}" for i in range(limits.MAX_ITEMS_PER_CALL + 1)],
     }
     # WHEN it reaches the emulator THEN it is refused as TPNS refuses it
-    assert client.post(BATCH, body).json()["ret_code"] == 1008007
+    assert client.post(BATCHOPERATE_PATH, body).json()["ret_code"] == 1008007

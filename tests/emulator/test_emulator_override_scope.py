@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.emulator.conftest import ACCESS_ID, TpnsTestClient
+from tests.support.apps import ACCESS_ID
+from tests.support.tpns_client import TpnsTestClient
 from tpns_emulator import BindingStore, ConfigError, Mutation, TpnsEmulator
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import ACCESS_ID
+from tests.support.apps import ACCESS_ID
 from tpns_account import Account, TokenAccounts, TpnsClient
 from tpns_emulator import OverrideScope, TpnsEmulator
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ACCESS_ID, FAST_RETRY, IOS_ACCESS_ID, IOS_SECRET_KEY, SECRET_KEY
+from tests.support.apps import ACCESS_ID, IOS_ACCESS_ID, IOS_SECRET_KEY, SECRET_KEY
+from tests.support.layer_clients import FAST_RETRY
 from tpns_account import (
     Account,
     AppCredentials,

@@ -13,7 +13,7 @@ import requests
 from local_stack.compression import compress, preferred_coding
 from local_stack.gateway import Gateway
 from local_stack.template import ApiRoute, Physical, Template, wire
-from tests.functions import ROOT
+from tests.support.paths import ROOT
 
 MINIMUM = 1024
 TEXT = {"Content-Type": "text/css; charset=utf-8"}

@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from cfnlint.api import ManualArgs, lint
-from template_tools import (
-    ACCOUNT_ID,
+
+from tests.support.aws import REGION
+from tests.support.paths import TEMPLATE_PATH
+from tests.support.template import (
     API_FUNCTIONS,
     FUNCTIONS,
-    REGION,
+    KMS_KEY_ARN,
     REQUIRED_PARAMETERS,
-    TEMPLATE_PATH,
     Template,
+    Transform,
     as_list,
     render,
     resources_of_type,
@@ -27,9 +28,6 @@ from template_tools import (
     role_statements,
 )
 
-Transform = Callable[..., Template]
-
-KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 QUEUES = ("BulkQueue", "BulkDeadLetterQueue", "CleanupScheduleDeadLetterQueue")
 # Every optional operations parameter away from its default.
 NON_DEFAULTS = {
@@ -108,7 +106,7 @@ def test_every_cfn_lint_suppression_gives_a_reason_on_its_line(sam_template: Tem
     lines = TEMPLATE_PATH.read_text(encoding="utf-8").splitlines()
     listed = [line for line in lines if re.match(r"\s+- [EWI]S?\d{4}\b", line)]
     # THEN every ignored rule's line carries a reason (a YAML comment: the list takes ids only)
-    assert ignored == {"WS1000", "ES6000"}
+    assert ignored == {"WS1000", "ES6000", "W1028"}
     assert listed
     for line in listed:
         assert re.fullmatch(r"\s+- [EWI]S?\d{4} # .{20,}", line), line
@@ -263,15 +261,24 @@ def test_only_the_queues_senders_and_receivers_may_use_the_queue_key(deployed: T
     (schedule,) = resources_of_type(template, "AWS::Scheduler::Schedule").values()
     schedule_role = schedule["Properties"]["Target"]["RoleArn"]["Fn::GetAtt"][0]
     roles = {function: role_of(template, function) for function in FUNCTIONS}
-    users = {"JobsFunction", "BulkFunction", "CleanupFunction"}
+    users = {
+        "JobsFunction",
+        "BulkFunction",
+        "CleanupFunction",
+        # with the ledger on (the default), what records bindings schedules their verification
+        "BindFunction",
+        "UnbindFunction",
+        "VerifyFunction",
+    }
     for function, role in {**roles, "schedule": schedule_role}.items():
         grants = queue_key_grants(template, role)
         if function not in {*users, "schedule"}:
             # THEN a function that never touches a queue may not use the key
             assert grants == [], function
             continue
-        # THEN jobs and cleanup (send), bulk (receive, send to its DLQ) and the schedule (its
-        # DLQ) may generate data keys and decrypt with it, through SQS only
+        # THEN jobs and cleanup (send), bulk and verify (receive, send), bind and unbind (send
+        # to the verify queue) and the schedule (its DLQ) may generate data keys and decrypt
+        # with it, through SQS only
         (statement,) = grants
         assert statement["Action"] == ["kms:GenerateDataKey", "kms:Decrypt"], function
         via = statement["Condition"]["StringEquals"]["kms:ViaService"]

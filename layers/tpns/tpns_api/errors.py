@@ -26,6 +26,10 @@ class QueueUnavailableError(BundleError):
 
     retryable = True
 
+    def __init__(self, message: str, unsent: tuple[int, ...] = ()) -> None:
+        super().__init__(message)
+        self.unsent = unsent  # the indices of the messages that were not queued
+
 
 class NeverSucceedsError(BundleError):
     """A queue message that cannot succeed however often it is delivered (not JSON, bad shape)."""

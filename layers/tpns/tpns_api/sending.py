@@ -77,7 +77,7 @@ def send(
 ) -> Sent:
     """Make the plan's calls (never raising for a call's failure: items carry it)."""
     per_item: dict[int, list[ItemResult]] = {}
-    sent = Sent(operation, [], plan.targets)
+    sent = Sent(operation, [], plan.targets, list(plan.warnings))
     for call in plan.sends:
         result = client.batch_operate(
             call.operation, app=app, time_budget=time_budget, raise_on_error=False

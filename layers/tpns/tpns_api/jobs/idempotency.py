@@ -75,12 +75,16 @@ class IdempotencyStore:
                 values={":now": now},
             )
         except ConditionFailedError as exc:
-            return self._existing(scope, key, digest, exc.item, now)
+            return self._existing(scope, key, digest, job_id, exc.item, now)
         return Claim("new", job_id)
 
     def release(self, scope: str, key: str) -> None:
         """Give a claimed key up (the request was refused): the next request is a first one."""
         self.table.delete(key_of(scope, key))
+
+    def suspend(self, scope: str, key: str) -> None:
+        """The request failed halfway (and said so): a retry may resume it at once."""
+        self.table.update(key_of(scope, key), "SET lease_until = :zero", values={":zero": 0})
 
     def complete(self, scope: str, key: str, answer: Mapping[str, Any]) -> None:
         self.table.update(
@@ -90,15 +94,17 @@ class IdempotencyStore:
             values={":done": "completed", ":answer": json.dumps(dict(answer))},
         )
 
-    def _existing(self, scope: str, key: str, digest: str, found: Item | None, now: int) -> Claim:
+    def _existing(
+        self, scope: str, key: str, digest: str, job_id: str, found: Item | None, now: int
+    ) -> Claim:
         record = found or self.table.get(key_of(scope, key))
         if record is None:  # expired and deleted between the two calls: claim it again
-            return self.claim(scope, key, digest, f"{digest[:8]}-{now}")
+            return self.claim(scope, key, digest, job_id)
         if record.get("body") != digest:
             raise IdempotencyKeyReusedError(
                 "Idempotency-Key: was used with another body within 24 hours; use a new key"
             )
-        job_id = str(record["job_id"])
+        job_id = str(record["job_id"])  # the first request's, whatever this one would have had
         if record.get("state") == "completed":
             return Claim("replay", job_id, json.loads(str(record["answer"])))
         if int(record.get("lease_until") or 0) > now:

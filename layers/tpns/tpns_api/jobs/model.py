@@ -17,6 +17,8 @@ JobState = Literal["queued", "running", "succeeded", "completed_with_failures", 
 FINAL_STATES: Final = frozenset({"succeeded", "completed_with_failures", "failed"})
 Source = Literal["api", "cleanup", "export", "backfill"]
 Outcome = Literal["failed", "dead_lettered", "unverified"]
+#: A failure keeps this much of an item that is not a valid token (the rest is in the DLQ).
+MAX_TOKEN_CHARS: Final = 200
 COUNTS: Final = ("accepted", "failed", "dead_lettered", "superseded", "verified", "unverified")
 
 
@@ -58,6 +60,29 @@ class Failure:
     account_type: int | None = None
     code: int | None = None
     reason: str | None = None
+
+    @classmethod
+    def of_item(
+        cls,
+        index: int,
+        outcome: Outcome,
+        item: Any,
+        code: int | None = None,
+        reason: str | None = None,
+    ) -> Failure:
+        """The failure of an item as a message carries it (token, token_accounts or account)."""
+        if isinstance(item, dict) and "account" in item:
+            account_type = item.get("account_type")
+            return cls(
+                index,
+                outcome,
+                account=str(item["account"]),
+                account_type=account_type if isinstance(account_type, int) else None,
+                code=code,
+                reason=reason,
+            )
+        token = item.get("token") if isinstance(item, dict) else item
+        return cls(index, outcome, token=str(token)[:MAX_TOKEN_CHARS], code=code, reason=reason)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.index}

@@ -27,6 +27,9 @@ from tpns_api.store.dynamo import ConditionFailedError, Item, Key, Table
 logger = logging.getLogger(__name__)
 
 DAY_S: Final = 86_400
+#: SQS keeps a message 14 days at most: no message of a job arrives later than this after it
+#: was made, so a job still unfinished then never will be. Its records expire by then too.
+MAX_JOB_LIFE_S: Final = 14 * DAY_S
 META: Final = "META"
 
 
@@ -80,6 +83,7 @@ class JobStore:
             "created_at": now,
             "updated_at": now,
             "verifying": job.verifying,
+            "expires_at": self._unfinished_expiry(now),
             **{name: 0 for name in COUNTS},
         }
         optional = {
@@ -206,15 +210,21 @@ class JobStore:
         return job_of(finished)
 
     def _record_failures(self, job_id: str, failures: Sequence[Failure]) -> None:
+        expires_at = self._unfinished_expiry(self.now())
         self.table.put_many(
             [
                 {
                     **failure_key(job_id, f.index),
                     **{k: v for k, v in f.to_dict().items() if v is not None},
+                    "expires_at": expires_at,
                 }
                 for f in failures
             ]
         )
+
+    def _unfinished_expiry(self, now: int) -> int:
+        """When the records of a job not finished yet expire (its finish sets the job's own)."""
+        return now + MAX_JOB_LIFE_S + self.retention_days * DAY_S
 
     def _expired(self, item: Item) -> bool:
         expires = item.get("expires_at")

@@ -8,6 +8,7 @@ queues nothing; a first attempt that died halfway is finished by the retry under
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -23,12 +24,15 @@ from tpns_api.http.answers import ApiResponse
 from tpns_api.http.contract import JobRequest
 from tpns_api.http.lookups import JobLookup
 from tpns_api.jobs.idempotency import IdempotencyStore
+from tpns_api.jobs.model import Counts, Failure
 from tpns_api.jobs.store import JobStore, NewJob
 from tpns_api.jobs.wiring import jobs_from_env
 from tpns_api.queue.messages import job_messages
 from tpns_api.queue.sqs import MessageSender
 
 logger = logging.getLogger(__name__)
+
+NOT_QUEUED = "not queued: the bulk queue did not take its message"
 
 
 class JobExistsError(BundleError):
@@ -99,9 +103,7 @@ class JobSubmitter:
         try:
             self.sender.send(messages, what=f"job {job_id}")
         except QueueUnavailableError as exc:
-            raise QueueUnavailableError(
-                f"{exc.message}; sending the same request again is safe"
-            ) from None
+            raise self._not_queued(job, job_id, messages, exc) from None
         logger.info(
             "job %s queued: %d items in %d messages", job_id, new.items_total, len(messages)
         )
@@ -117,6 +119,31 @@ class JobSubmitter:
         if key is not None:
             self.idempotency.complete(job.caller, key, answer)
         return self._accepted(job, answer)
+
+    def _not_queued(
+        self, job: JobRequest, job_id: str, messages: list[str], exc: QueueUnavailableError
+    ) -> QueueUnavailableError:
+        """Leave the job resumable (same key) or, without a key, finished for what was queued:
+        the items of the messages not queued are reported failed, so the job still ends."""
+        key = job.idempotency_key
+        if key is not None:
+            self.idempotency.suspend(job.caller, key)
+            return QueueUnavailableError(
+                f"{exc.message}; send the same request with the same Idempotency-Key to "
+                f"finish job {job_id}"
+            )
+        for index in exc.unsent:
+            body = json.loads(messages[index])
+            items = body[job.batch.list_field]
+            failures = [
+                Failure.of_item(body["offset"] + i, "failed", item, reason=NOT_QUEUED)
+                for i, item in enumerate(items)
+            ]
+            self.jobs.settle(job_id, str(body["part"]), Counts(failed=len(items)), failures)
+        return QueueUnavailableError(
+            f"{exc.message}; job {job_id} reports their items failed; send the request again "
+            "(with an Idempotency-Key, retries are safe)"
+        )
 
     def status(self, lookup: JobLookup) -> ApiResponse:
         """``GET /v1/jobs/{job_id}``: its state and counts."""

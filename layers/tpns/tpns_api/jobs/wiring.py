@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from tpns_api.jobs.store import JobStore
-from tpns_api.store.dynamo import Table
+from tpns_api.store.dynamo import Table, dynamodb_client
 
 
 def jobs_from_env(clock: Callable[[], float] = time.time) -> JobStore | None:
@@ -15,7 +15,5 @@ def jobs_from_env(clock: Callable[[], float] = time.time) -> JobStore | None:
     name = os.environ.get("JOBS_TABLE", "").strip()
     if not name:
         return None
-    import boto3
-
     retention = int(os.environ.get("JOB_RETENTION_DAYS", "30"))
-    return JobStore(Table(boto3.client("dynamodb"), name), retention, clock)
+    return JobStore(Table(dynamodb_client(), name), retention, clock)

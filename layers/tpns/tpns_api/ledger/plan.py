@@ -21,6 +21,7 @@ from typing import Literal
 
 from tpns_account import Account, BatchOperation, OperatorType, TokenAccounts
 from tpns_account.models import Item
+from tpns_account.payload import override_warnings
 from tpns_api.ledger.cells import TokenOp
 from tpns_api.ledger.store import AccountUnbind, LedgerStore, Recorded
 
@@ -50,6 +51,7 @@ class Plan:
     sends: list[Send] = field(default_factory=list)
     superseded: set[int] = field(default_factory=set)
     targets: list[Target] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # about the operation as it came
 
 
 @dataclass
@@ -63,7 +65,8 @@ class Planner:
             return self._account_unbinds(app, operation, version, op_id)
         ops = [_token_op(operation.operator_type, item, version, op_id) for item in items]
         recorded = self.ledger.record(app, ops)
-        plan = Plan()
+        # The calls carry only the accounts TPNS keeps; the caller still hears which it drops.
+        plan = Plan(warnings=override_warnings(operation))
         binds: list[tuple[int, TokenAccounts]] = []
         clears: list[tuple[int, str]] = []
         unbinds: list[tuple[int, TokenAccounts]] = []

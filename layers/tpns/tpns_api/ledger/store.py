@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ from tpns_api.store.dynamo import (
     Key,
     StoreUnavailableError,
     Table,
+    fan_out,
     to_item,
 )
 
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ROUNDS = 8  # read-apply-write rounds before contention counts as unavailability
+QUERY_CONCURRENCY = 16  # an op 5 message queries this many accounts' partitions at once
 
 
 def token_key(app: str, token: str) -> Key:
@@ -168,22 +171,54 @@ class LedgerStore:
     ) -> list[AccountUnbindRecorded]:
         """Record op 5s: each account's version rises, unless a later op 5 was recorded."""
         current = self.account_unbinds(app, {op.key for op in ops})
+        latest: dict[AccountKey, AccountUnbind] = {}  # one write per account and type
+        for op in ops:
+            if op.version < current.get(op.key, ""):
+                continue
+            if op.key not in latest or op.version > latest[op.key].version:
+                latest[op.key] = op
+        raised = self._raise_versions(app, list(latest.values()))
+        holders = self._holders(app, [latest[key] for key in raised])
         results = []
         for op in ops:
-            if current.get(op.key, "") > op.version:
+            if op.key in raised and latest[op.key] is op:
+                older, newer = holders[op.key]
+                results.append(AccountUnbindRecorded(op, False, older, newer))
+            else:
                 results.append(AccountUnbindRecorded(op, True))
-                continue
-            key = account_unbind_key(app, op.account, op.account_type)
-            self.table.update(
-                key,
-                "SET u = :v, #op = :op",
-                names={"#op": "op"},
-                values={":v": op.version, ":op": op.op_id},
-                condition="attribute_not_exists(u) OR u <= :v",
-            )
-            older, newer = self._holders(app, op)
-            results.append(AccountUnbindRecorded(op, False, older, newer))
         return results
+
+    def _raise_versions(self, app: str, ops: Sequence[AccountUnbind]) -> set[AccountKey]:
+        """Set each account's op 5 version, 100 per transaction; the accounts it was set for
+        (the others had a later op 5 recorded meanwhile)."""
+        raised: set[AccountKey] = set()
+        pending = list(ops)
+        for _ in range(ROUNDS):
+            retry: list[AccountUnbind] = []
+            for start in range(0, len(pending), MAX_TRANSACTION):
+                part = pending[start : start + MAX_TRANSACTION]
+                cancelled = self.table.transact([self._raise(app, op) for op in part])
+                if cancelled is None:
+                    raised.update(op.key for op in part)
+                    continue
+                # Nothing applied: the ops whose condition held go again, the others lost.
+                retry += [op for index, op in enumerate(part) if index not in cancelled.failed]
+            if not retry:
+                return raised
+            pending = retry
+        raise StoreUnavailableError(f"ledger: {len(pending)} account unbind(s) kept conflicting")
+
+    def _raise(self, app: str, op: AccountUnbind) -> TransactWriteItemTypeDef:
+        return {
+            "Update": {
+                "TableName": self.table.name,
+                "Key": to_item(account_unbind_key(app, op.account, op.account_type)),
+                "UpdateExpression": "SET u = :v, #op = :op",
+                "ConditionExpression": "attribute_not_exists(u) OR u <= :v",
+                "ExpressionAttributeNames": {"#op": "op"},
+                "ExpressionAttributeValues": {":v": {"S": op.version}, ":op": {"S": op.op_id}},
+            }
+        }
 
     def record_sent(self, app: str, op_id: str, refused_tokens: Iterable[str]) -> None:
         """TPNS accepted the operation (but for ``refused_tokens``): its cells are applied."""
@@ -271,14 +306,14 @@ class LedgerStore:
 
     def _write(self, writes: Sequence[tuple[str, TransactWriteItemTypeDef]]) -> list[str]:
         """Write in transactions; the tokens someone else wrote meanwhile, to read again."""
-        conflicted: list[str] = []
-        for start in range(0, len(writes), MAX_TRANSACTION):
-            part = writes[start : start + MAX_TRANSACTION]
+
+        def one(part: Sequence[tuple[str, TransactWriteItemTypeDef]]) -> list[str]:
             cancelled = self.table.transact([write for _, write in part])
-            if cancelled is not None:
-                # Nothing of a cancelled transaction applied: its other tokens go again too.
-                conflicted += [token for token, _ in part]
-        return conflicted
+            # Nothing of a cancelled transaction applied: its other tokens go again too.
+            return [token for token, _ in part] if cancelled is not None else []
+
+        parts = [writes[i : i + MAX_TRANSACTION] for i in range(0, len(writes), MAX_TRANSACTION)]
+        return [token for conflicted in fan_out(one, parts) for token in conflicted]
 
     def _recorded(
         self, op: TokenOp, change: cells.TokenChange, unbinds: Mapping[AccountKey, str]
@@ -287,18 +322,32 @@ class LedgerStore:
             return Recorded(op, change.superseded, change.superseded_accounts)
         return Recorded(op, False, frozenset(), tuple(cells.bound(change.item, unbinds)))
 
-    def _holders(self, app: str, op: AccountUnbind) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Tokens indexed under the account: bound before the op 5, and bound again after it."""
-        entries = self.table.query_all(f"A#{app}#{op.account}", begins_with=f"{op.account_type}#")
-        tokens = [str(e["sk"]).split("#", 1)[1] for e in entries]
-        older: list[str] = []
-        newer: list[str] = []
-        for token, item in self._read(app, tokens).items():
-            for cell in cells.cells_of(item):
-                if (cell.account, cell.account_type) != op.key:
-                    continue
-                (newer if cell.version > op.version else older).append(token)
-        return tuple(sorted(older)), tuple(sorted(newer))
+    def _holders(
+        self, app: str, ops: Sequence[AccountUnbind]
+    ) -> dict[AccountKey, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """Per op 5, the tokens indexed under its account: bound before it, and bound again
+        after it. One query per account (concurrently), one read of every token found."""
+
+        def indexed(op: AccountUnbind) -> list[str]:
+            prefix = f"{op.account_type}#"
+            entries = self.table.query_all(f"A#{app}#{op.account}", begins_with=prefix)
+            return [str(e["sk"]).split("#", 1)[1] for e in entries]
+
+        if not ops:
+            return {}
+        with ThreadPoolExecutor(max_workers=min(len(ops), QUERY_CONCURRENCY)) as pool:
+            tokens = dict(zip((op.key for op in ops), pool.map(indexed, ops), strict=True))
+        items = self._read(app, {t for found in tokens.values() for t in found})
+        holders: dict[AccountKey, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        for op in ops:
+            older: list[str] = []
+            newer: list[str] = []
+            for token in tokens[op.key]:
+                for cell in cells.cells_of(items.get(token)):
+                    if (cell.account, cell.account_type) == op.key:
+                        (newer if cell.version > op.version else older).append(token)
+            holders[op.key] = (tuple(sorted(older)), tuple(sorted(newer)))
+        return holders
 
     def _bindings(self, app: str, held: Mapping[str, Sequence[Cell]]) -> list[Binding]:
         """Cells with their state, from what TPNS answered and what verification found."""

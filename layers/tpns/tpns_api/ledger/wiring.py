@@ -13,7 +13,7 @@ from tpns_api.ledger.store import LedgerStore
 from tpns_api.ledger.verify import VerifyScheduler
 from tpns_api.queue.sqs import MessageSender
 from tpns_api.sending import Sent
-from tpns_api.store.dynamo import Table
+from tpns_api.store.dynamo import Table, dynamodb_client
 
 DEFAULT_VERIFY_DELAY_S = 30
 DEFAULT_VERIFY_ATTEMPTS = 3
@@ -65,7 +65,7 @@ def ledger_from_env() -> Ledger | None:
         _int("VERIFY_DELAY_S", DEFAULT_VERIFY_DELAY_S, 0, 900),
         _int("VERIFY_ATTEMPTS", DEFAULT_VERIFY_ATTEMPTS, 1, 20),
     )
-    return Ledger(LedgerStore(Table(boto3.client("dynamodb"), table_name)), scheduler)
+    return Ledger(LedgerStore(Table(dynamodb_client(), table_name)), scheduler)
 
 
 def _int(name: str, default: int, low: int, high: int) -> int:

@@ -302,19 +302,7 @@ def _failure(
     reason: str | None,
 ) -> Failure:
     """A job's record of one item (as the message carried it) that did not make it."""
-    index = message.offset + position
-    if isinstance(item, dict) and "account" in item:
-        account_type = item.get("account_type")
-        return Failure(
-            index,
-            outcome,
-            account=str(item["account"]),
-            account_type=account_type if isinstance(account_type, int) else None,
-            code=code,
-            reason=reason,
-        )
-    token = item.get("token") if isinstance(item, dict) else item
-    return Failure(index, outcome, token=str(token)[:200], code=code, reason=reason)
+    return Failure.of_item(message.offset + position, outcome, item, code, reason)
 
 
 def _all_dead(message: Message, reason: str) -> tuple[Counts, list[Failure]]:

@@ -69,10 +69,10 @@ class MessageSender:
                 break
         if refused:
             logger.error("%s: SQS refused %d message(s) as sent", what, len(refused))
-        left = len(pending) + len(refused)
-        if left:
+        unsent = tuple(sorted({*pending, *refused}))
+        if unsent:
             raise QueueUnavailableError(
-                f"{what}: {left} of {len(bodies)} messages could not be queued"
+                f"{what}: {len(unsent)} of {len(bodies)} messages could not be queued", unsent
             )
 
     def send_one(self, body: str, attributes: Mapping[str, str], *, what: str) -> None:

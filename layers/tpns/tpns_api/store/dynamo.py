@@ -13,6 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -34,11 +35,15 @@ logger = logging.getLogger(__name__)
 Item = dict[str, Any]
 Key = dict[str, str]
 T = TypeVar("T")
+R = TypeVar("R")
 
 MAX_BATCH_GET = 100
 MAX_BATCH_WRITE = 25
 MAX_TRANSACTION = 100
 ATTEMPTS = 6
+#: Batches of one call in flight at once; a client's connection pool holds ``POOL_CONNECTIONS``.
+CONCURRENCY = 8
+POOL_CONNECTIONS = 64
 BASE_DELAY_S = 0.05
 #: What may clear on a later try (throttling, a transaction conflict, a service hiccup).
 RETRYABLE_CODES = frozenset(
@@ -139,6 +144,7 @@ class Table:
     client: DynamoDBClient
     name: str
     attempts: int = ATTEMPTS
+    concurrency: int = CONCURRENCY
 
     def get(self, key: Key) -> Item | None:
         """The item, read consistently, or None."""
@@ -152,49 +158,53 @@ class Table:
         return from_item(found) if found else None
 
     def get_many(self, keys: Sequence[Key]) -> dict[tuple[str, str], Item]:
-        """Every item found among ``keys`` (consistent reads), by ``(pk, sk)``."""
-        found: dict[tuple[str, str], Item] = {}
+        """Every item found among ``keys`` (consistent reads), by ``(pk, sk)``; batches of 100
+        read concurrently."""
         unique = list({(k["pk"], k["sk"]): k for k in keys}.values())
-        for start in range(0, len(unique), MAX_BATCH_GET):
-            pending: list[Any] = [to_item(k) for k in unique[start : start + MAX_BATCH_GET]]
-            for attempt in range(self.attempts):
-                request: dict[str, KeysAndAttributesTypeDef] = {
-                    self.name: {"Keys": pending, "ConsistentRead": True}
-                }
-                answer = self._call(
-                    "BatchGetItem", partial(self.client.batch_get_item, RequestItems=request)
-                )
-                for raw in answer.get("Responses", {}).get(self.name, []):
-                    item = from_item(raw)
-                    found[(item["pk"], item["sk"])] = item
-                unprocessed = answer.get("UnprocessedKeys", {}).get(self.name)
-                pending = list(unprocessed["Keys"]) if unprocessed else []
-                if not pending:
-                    break
-                _backoff(attempt)
-            else:
-                raise StoreUnavailableError(f"{self.name}: {len(pending)} reads left unprocessed")
+        found: dict[tuple[str, str], Item] = {}
+        for items in self._fan_out(self._get_batch, _chunked(unique, MAX_BATCH_GET)):
+            found |= {(item["pk"], item["sk"]): item for item in items}
         return found
 
     def put_many(self, items: Sequence[Item]) -> None:
-        """Unconditional puts (immutable facts, idempotent by key), in batches of 25."""
+        """Unconditional puts (immutable facts, idempotent by key); batches of 25 written
+        concurrently."""
         unique = list({(i["pk"], i["sk"]): i for i in items}.values())
-        for start in range(0, len(unique), MAX_BATCH_WRITE):
-            pending: list[Any] = [
-                {"PutRequest": {"Item": to_item(item)}}
-                for item in unique[start : start + MAX_BATCH_WRITE]
-            ]
-            for attempt in range(self.attempts):
-                request = {self.name: pending}
-                answer = self._call(
-                    "BatchWriteItem", partial(self.client.batch_write_item, RequestItems=request)
-                )
-                pending = list(answer.get("UnprocessedItems", {}).get(self.name, []))
-                if not pending:
-                    break
-                _backoff(attempt)
-            else:
-                raise StoreUnavailableError(f"{self.name}: {len(pending)} writes left unprocessed")
+        self._fan_out(self._put_batch, _chunked(unique, MAX_BATCH_WRITE))
+
+    def _get_batch(self, keys: Sequence[Key]) -> list[Item]:
+        found: list[Item] = []
+        pending: list[Any] = [to_item(k) for k in keys]
+        for attempt in range(self.attempts):
+            request: dict[str, KeysAndAttributesTypeDef] = {
+                self.name: {"Keys": pending, "ConsistentRead": True}
+            }
+            answer = self._call(
+                "BatchGetItem", partial(self.client.batch_get_item, RequestItems=request)
+            )
+            found += [from_item(raw) for raw in answer.get("Responses", {}).get(self.name, [])]
+            unprocessed = answer.get("UnprocessedKeys", {}).get(self.name)
+            pending = list(unprocessed["Keys"]) if unprocessed else []
+            if not pending:
+                return found
+            _backoff(attempt)
+        raise StoreUnavailableError(f"{self.name}: {len(pending)} reads left unprocessed")
+
+    def _put_batch(self, items: Sequence[Item]) -> None:
+        pending: list[Any] = [{"PutRequest": {"Item": to_item(item)}} for item in items]
+        for attempt in range(self.attempts):
+            request = {self.name: pending}
+            answer = self._call(
+                "BatchWriteItem", partial(self.client.batch_write_item, RequestItems=request)
+            )
+            pending = list(answer.get("UnprocessedItems", {}).get(self.name, []))
+            if not pending:
+                return
+            _backoff(attempt)
+        raise StoreUnavailableError(f"{self.name}: {len(pending)} writes left unprocessed")
+
+    def _fan_out(self, call: Callable[[Sequence[T]], R], chunks: list[Sequence[T]]) -> list[R]:
+        return fan_out(call, chunks, self.concurrency)
 
     def put(self, item: Item, *, condition: str | None = None, values: Item | None = None) -> None:
         """One put; ``ConditionFailedError`` (with what was there) if ``condition`` fails."""
@@ -338,6 +348,29 @@ class Table:
             raise StoreUnavailableError(f"{self.name}: {operation} failed ({code})") from None
         logger.info("DynamoDB %s on %s: %s; retrying", operation, self.name, code)
         _backoff(attempt)
+
+
+def _chunked(values: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [values[start : start + size] for start in range(0, len(values), size)]
+
+
+def fan_out(call: Callable[[T], R], chunks: Sequence[T], concurrency: int = CONCURRENCY) -> list[R]:
+    """``call`` on every chunk, ``concurrency`` at a time (in this thread if just one), in
+    order; the first exception raised is raised."""
+    if len(chunks) <= 1 or concurrency <= 1:
+        return [call(chunk) for chunk in chunks]
+    with ThreadPoolExecutor(min(len(chunks), concurrency), "dynamodb") as pool:
+        return list(pool.map(call, chunks))
+
+
+def dynamodb_client() -> DynamoDBClient:
+    """The functions' DynamoDB client: connections for concurrent batches, and no retries of
+    botocore's own (``Table`` retries what may clear, with backoff, and says when it gives up)."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(max_pool_connections=POOL_CONNECTIONS, retries={"total_max_attempts": 1})
+    return boto3.client("dynamodb", config=config)
 
 
 def _code(exc: ClientError) -> str:

@@ -1,16 +1,30 @@
-"""Constants and pure helpers over CloudFormation templates for the template tests."""
+"""template.yaml as the template tests see it: loaded, transformed offline, and looked into.
+
+Three views of the template (the fixtures of tests/template/conftest.py):
+
+- ``sam_template``: the SAM source as written (intrinsic short forms decoded).
+- ``transform(**params)``: what CloudFormation receives after the SAM transform, with the given
+  parameter values (conditions and ``Fn::If`` still unresolved, as cfn-lint should see them).
+- ``deployed(**params)``: the transformed template as it would be deployed with those values:
+  conditions evaluated, resources and outputs whose condition is false dropped, every ``Fn::If``
+  replaced by its chosen branch and ``AWS::NoValue`` removed.
+
+No network and no AWS account: the managed-policy loader is a stub, the region is fixed. The
+rest are constants and pure helpers over CloudFormation templates.
+"""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE_PATH = ROOT / "template.yaml"
+from cfnlint.decode.decode import decode_str
 
-REGION = "us-east-1"
+from tests.support.aws import REGION
+from tests.support.paths import TEMPLATE_PATH
+
 ACCOUNT_ID = "123456789012"
 PSEUDO_PARAMETERS = {
     "AWS::Region": REGION,
@@ -22,16 +36,22 @@ PSEUDO_PARAMETERS = {
 
 # The template has one required parameter (no default); everything else keeps its default.
 REQUIRED_PARAMETERS = {"TpnsSecretId": "tpns/prod"}
+# The API's two ways of authenticating callers (the ApiAuthMode parameter); none leaves it open.
+AUTH_MODES = ("IAM", "API_KEY")
+# A customer-managed key for the secret (the optional TpnsSecretKmsKeyArn parameter).
+KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 BASIC_EXECUTION_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 # Lambda's active tracing writes segments with it (SAM attaches it when Tracing is set).
 XRAY_WRITE_ONLY = "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"
 # Behind API Gateway: each answers within its 29 s timeout.
 API_FUNCTIONS = ("BindFunction", "UnbindFunction", "QueryFunction", "JobsFunction")
-# Every function: the API ones, the bulk queue consumer and the scheduled cleanup.
-FUNCTIONS = (*API_FUNCTIONS, "BulkFunction", "CleanupFunction")
+# Every function: the API ones, the bulk queue consumer, the scheduled cleanup, and the
+# verify queue consumer (which exists only with LedgerMode on).
+FUNCTIONS = (*API_FUNCTIONS, "BulkFunction", "CleanupFunction", "VerifyFunction")
+LEDGER_ONLY_FUNCTIONS = ("VerifyFunction",)
 # The functions that call TPNS, and so read its secret (cleanup only queues messages).
-SECRET_READERS = (*API_FUNCTIONS, "BulkFunction")
+SECRET_READERS = (*API_FUNCTIONS, "BulkFunction", "VerifyFunction")
 # The only resources a policy may name with a wildcard: the cleanup bucket's three prefixes.
 CLEANUP_PREFIXES = ("pending", "done", "state")
 CLEANUP_OBJECT_RESOURCES = tuple(
@@ -39,7 +59,50 @@ CLEANUP_OBJECT_RESOURCES = tuple(
 )
 
 Template = dict[str, Any]
+# transform(**parameter_overrides) and deployed(**parameter_overrides) -> a template.
+Transform = Callable[..., Template]
 NO_VALUE = object()
+
+
+class StubManagedPolicyLoader:
+    """Stands in for the IAM ListPolicies call SAM makes for policies it does not know."""
+
+    def load(self) -> dict[str, str]:
+        return {"AWSLambdaBasicExecutionRole": BASIC_EXECUTION_ROLE}
+
+
+def load_template() -> Template:
+    """template.yaml as written, intrinsic short forms (``!Ref``...) decoded."""
+    template, errors = decode_str(TEMPLATE_PATH.read_text(encoding="utf-8"))
+    assert not errors, errors
+    assert template is not None
+    # cfn-lint's nodes carry line marks; plain JSON types are what the translator expects.
+    plain: Template = json.loads(json.dumps(template))
+    return plain
+
+
+def with_s3_code_uris(template: Template) -> Template:
+    """What `sam package` does before the transform: local code paths become S3 URIs."""
+    for resource in template["Resources"].values():
+        properties = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(properties.get(key), str):
+                properties[key] = "s3://artifacts/" + properties[key].strip("/")
+    return template
+
+
+def apply_conditions(template: Template, overrides: dict[str, str]) -> Template:
+    """The transformed template as deployed with those parameters: conditions applied."""
+    params = parameter_values(template, {**REQUIRED_PARAMETERS, **overrides})
+    conditions = evaluate_conditions(template, params)
+    for section in ("Resources", "Outputs"):
+        template[section] = {
+            name: body
+            for name, body in template.get(section, {}).items()
+            if conditions.get(body.get("Condition", ""), True)
+        }
+    resolved: Template = resolve_ifs(template, conditions)
+    return resolved
 
 
 def parameter_values(template: Template, overrides: dict[str, str]) -> dict[str, str]:

@@ -1,24 +1,15 @@
-"""Helpers for invoking the functions in-process, configured the way the template does."""
+"""The functions, imported and invoked in-process, configured the way the template does."""
 
 from __future__ import annotations
 
 import importlib.util
 import uuid
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from tests.conftest import ACCESS_ID, IOS_ACCESS_ID, IOS_SECRET_KEY, SECRET_KEY
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-SECRET = {
-    "default_app": "android",
-    "apps": {
-        "android": {"access_id": ACCESS_ID, "secret_key": SECRET_KEY},
-        "ios": {"access_id": IOS_ACCESS_ID, "secret_key": IOS_SECRET_KEY},
-    },
-}
 _modules: dict[str, ModuleType] = {}
 
 
@@ -53,6 +44,7 @@ def load_function(name: str) -> ModuleType:
 def configure_functions(
     monkeypatch: pytest.MonkeyPatch, secret_id: str, tpns_url: str, aws_url: str
 ) -> None:
+    """The environment the template gives the functions, pointed at loopback parts."""
     monkeypatch.setenv("TPNS_SECRET_ID", secret_id)
     monkeypatch.setenv("TPNS_ENDPOINT", tpns_url)
     monkeypatch.setenv("TPNS_TIMEOUT_S", "0.5")
