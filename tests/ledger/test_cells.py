@@ -3,61 +3,12 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 
 import pytest
 
+from tests.support.ledger_ops import TOKENS, Op, Unbind5, in_issued_order, random_op
 from tpns_api.ledger import cells
 from tpns_api.ledger.cells import AccountKey, TokenOp
-
-TOKENS = ["t0", "t1", "t2"]
-ACCOUNTS: list[AccountKey] = [("alice", 0), ("bob", 0), ("a@x.cn", 1005), ("b@x.cn", 1005)]
-
-
-@dataclass(frozen=True)
-class Unbind5:
-    """An op 5: unbind the account from every token."""
-
-    account: AccountKey
-    version: str
-
-
-Op = TokenOp | Unbind5
-
-
-def random_op(rng: random.Random, issued_at: int) -> Op:
-    version = cells.version(issued_at, f"op{issued_at}")
-    kind = rng.choice(["bind", "bind", "unbind_accounts", "unbind_token", "op5"])
-    token = rng.choice(TOKENS)
-    if kind == "op5":
-        return Unbind5(rng.choice(ACCOUNTS), version)
-    if kind == "unbind_token":
-        return TokenOp("unbind_token", token, version, f"op{issued_at}")
-    chosen = rng.sample(ACCOUNTS, rng.randint(1, 2))
-    if kind == "bind":
-        kept = {account_type: account for account, account_type in chosen}
-        chosen = [(account, account_type) for account_type, account in kept.items()]
-    return TokenOp(kind, token, version, f"op{issued_at}", tuple(chosen))
-
-
-def in_issued_order(ops: list[Op]) -> dict[str, set[AccountKey]]:
-    """What TPNS would hold had every operation been applied once, in the order issued."""
-    state: dict[str, dict[int, str]] = {t: {} for t in TOKENS}
-    for op in sorted(ops, key=lambda o: o.version):
-        if isinstance(op, Unbind5):
-            account, account_type = op.account
-            for cells_of_token in state.values():
-                if cells_of_token.get(account_type) == account:
-                    del cells_of_token[account_type]
-        elif op.kind == "bind":
-            state[op.token] = {account_type: account for account, account_type in op.accounts}
-        elif op.kind == "unbind_token":
-            state[op.token] = {}
-        else:
-            for account, account_type in op.accounts:
-                if state[op.token].get(account_type) == account:
-                    del state[op.token][account_type]
-    return {t: {(a, k) for k, a in held.items()} for t, held in state.items()}
 
 
 def in_delivery_order(deliveries: list[Op]) -> dict[str, set[AccountKey]]:
@@ -148,3 +99,31 @@ def test_a_backfill_records_what_tpns_holds_for_an_unknown_token() -> None:
     assert [(c.account, c.version) for c in cells.bound(change.item, {})] == [
         ("bob", cells.BACKFILL_VERSION)
     ]
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_an_operation_newer_than_everything_leaves_what_writing_it_blind_leaves(seed: int) -> None:
+    # GIVEN a token's item after random operations, and a bind or op 4 newer than all of them
+    rng = random.Random(seed)
+    item: dict[str, object] | None = None
+    for i in range(rng.randint(0, 8)):
+        op = random_op(rng, 1_000 + i)
+        if isinstance(op, TokenOp):
+            change = cells.apply(item, TokenOp(op.kind, "t0", op.version, op.op_id, op.accounts))
+            item = change.item or item
+    newest = random_op(rng, 5_000)
+    while not (isinstance(newest, TokenOp) and newest.kind in ("bind", "unbind_token")):
+        newest = random_op(rng, 5_000)
+    newest = TokenOp(newest.kind, "t0", newest.version, newest.op_id, newest.accounts)
+    # WHEN it is applied to the item, and written blind (cells.newest) instead
+    applied = cells.apply(item, newest).item
+    blind = cells.newest(newest)
+    # THEN both hold the same cells, and any later operations leave both the same
+    assert cells.cells_of(applied) == cells.cells_of(blind)
+    for i in range(rng.randint(1, 6)):
+        later = random_op(rng, rng.randint(900, 9_000) + i)
+        if isinstance(later, TokenOp):
+            later = TokenOp(later.kind, "t0", later.version, later.op_id, later.accounts)
+            applied = cells.apply(applied, later).item or applied
+            blind = cells.apply(blind, later).item or blind
+    assert cells.cells_of(applied) == cells.cells_of(blind)

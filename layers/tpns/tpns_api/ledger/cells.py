@@ -8,6 +8,8 @@ so versions order as operations were issued and two operations never tie. A toke
   token's accounts, and op 4 removes them, without knowing which cells exist.
 - ``c<type>``: the account a bind set for that account type, with the bind's version.
 - ``m<type>_<hash>``: the version of the last op 3 that unbound that account from the token.
+- ``top``: the newest version the item holds, so that an operation newer than all of it can be
+  written without reading it first (``tpns_api.ledger.store``).
 
 And per account and type, elsewhere, the version of the last op 5 (unbind from every token).
 A cell is bound when it is at least as new as ``w`` and no unbind of its account is newer.
@@ -95,7 +97,22 @@ def apply(item: Mapping[str, Any] | None, op: TokenOp) -> TokenChange:
     if op.kind == "bind":
         for account, account_type in op.accounts:
             current[cell_name(account_type)] = {"a": account, "v": op.version, "op": op.op_id}
-    return TokenChange(_compacted(current), False)
+    return TokenChange(_topped(_compacted(current), op.version), False)
+
+
+def newest(op: TokenOp) -> dict[str, Any]:
+    """The item after ``op`` when it is newer than everything the item held (``top``): a bind
+    or op 4 leaves nothing older alive, so the item is just the operation's."""
+    item: dict[str, Any] = {"w": op.version, "top": op.version}
+    if op.kind == "bind":
+        for account, account_type in op.accounts:
+            item[cell_name(account_type)] = {"a": account, "v": op.version, "op": op.op_id}
+    return item
+
+
+def _topped(item: dict[str, Any], version_text: str) -> dict[str, Any]:
+    item["top"] = max(str(item.get("top", "")), version_text)
+    return item
 
 
 def _unbind_accounts(current: dict[str, Any], op: TokenOp) -> TokenChange:
@@ -108,7 +125,8 @@ def _unbind_accounts(current: dict[str, Any], op: TokenOp) -> TokenChange:
             continue
         current[name] = {"a": account, "v": op.version}
     everything = len(superseded) == len(op.accounts)
-    return TokenChange(None if everything else current, everything, frozenset(superseded))
+    item = None if everything else _topped(current, op.version)
+    return TokenChange(item, everything, frozenset(superseded))
 
 
 def _observe(current: dict[str, Any], op: TokenOp, wipe: str) -> TokenChange:
@@ -122,7 +140,8 @@ def _observe(current: dict[str, Any], op: TokenOp, wipe: str) -> TokenChange:
             continue
         current[name] = {"a": account, "v": BACKFILL_VERSION, "op": op.op_id}
         changed = True
-    return TokenChange(current if changed else None, not changed, frozenset(seen))
+    item = _topped(current, BACKFILL_VERSION) if changed else None
+    return TokenChange(item, not changed, frozenset(seen))
 
 
 def _compacted(item: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ of the same account resolve by ``issued_at`` whatever order they are recorded in
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from tpns_api.store.dynamo import (
     StoreUnavailableError,
     Table,
     fan_out,
+    to_attribute,
     to_item,
 )
 
@@ -133,9 +135,108 @@ class LedgerStore:
     # -- recording ------------------------------------------------------------------------------
 
     def record(self, app: str, ops: Sequence[TokenOp]) -> list[Recorded]:
-        """Record token operations (one per token); last issued wins per cell."""
-        if not ops:
-            return []
+        """Record token operations (one per token); last issued wins per cell.
+
+        An operation newer than everything its token holds (the usual case: it was just issued)
+        is written blind, in one transaction with its index entries and a check that no later
+        op 5 unbound its accounts. The others are read, applied and written back.
+        """
+        by_token = {op.token: op for op in ops}
+        done = self._record_newest(app, [op for op in by_token.values() if op.kind != "observe"])
+        rest = [op for token, op in by_token.items() if token not in done]
+        if rest:
+            done |= {r.op.token: r for r in self._read_apply_write(app, rest)}
+        return [done[token] for token in by_token]
+
+    def _record_newest(self, app: str, ops: Sequence[TokenOp]) -> dict[str, Recorded]:
+        """Write each operation on condition it is its token's newest; those it held for."""
+        groups = [(op, self._newest_writes(app, op)) for op in ops]
+        batches: list[list[tuple[TokenOp, list[TransactWriteItemTypeDef]]]] = [[]]
+        size = 0
+        for op, writes in groups:
+            # Its writes, and a check per account (at most; fewer when tokens share one).
+            need = len(writes) + (len(op.accounts) if op.kind == "bind" else 0)
+            if need > MAX_TRANSACTION:
+                continue  # too many accounts for one transaction: read, apply, write
+            if size + need > MAX_TRANSACTION:
+                batches.append([])
+                size = 0
+            batches[-1].append((op, writes))
+            size += need
+
+        def one(batch: list[tuple[TokenOp, list[TransactWriteItemTypeDef]]]) -> list[TokenOp]:
+            writes = [w for _, group in batch for w in group]
+            writes += self._no_later_account_unbinds(app, [op for op, _ in batch])
+            return [op for op, _ in batch] if self.table.transact(writes) is None else []
+
+        written = [
+            op for ops_written in fan_out(one, [b for b in batches if b]) for op in ops_written
+        ]
+        return {op.token: _newest_recorded(op) for op in written}
+
+    def _newest_writes(self, app: str, op: TokenOp) -> list[TransactWriteItemTypeDef]:
+        """The writes recording ``op`` as its token's newest (cancelled if it is not)."""
+        key = token_key(app, op.token)
+        condition = "attribute_not_exists(#top) OR #top < :v"
+        writes: list[TransactWriteItemTypeDef] = []
+        if op.kind == "unbind_accounts":
+            names = {"#top": "top", "#rev": "rev", "#token": "token"}
+            values: dict[str, Any] = {":v": op.version, ":rev": _revision(), ":token": op.token}
+            sets = ["#top = :v", "#rev = :rev", "#token = :token"]
+            for n, (account, account_type) in enumerate(op.accounts):
+                names[f"#m{n}"] = cells.marker_name(account, account_type)
+                values[f":m{n}"] = {"a": account, "v": op.version}
+                sets.append(f"#m{n} = :m{n}")
+            update = {
+                "TableName": self.table.name,
+                "Key": to_item(key),
+                "UpdateExpression": "SET " + ", ".join(sets),
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": to_item(values),
+            }
+            writes.append({"Update": update})  # type: ignore[typeddict-item]
+            return writes
+        item = {**cells.newest(op), **key, "token": op.token, "rev": _revision()}
+        put = {
+            "TableName": self.table.name,
+            "Item": to_item(item),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#top": "top"},
+            "ExpressionAttributeValues": {":v": {"S": op.version}},
+        }
+        writes.append({"Put": put})  # type: ignore[typeddict-item]
+        for account, account_type in op.accounts:
+            index = index_key(app, account, account_type, op.token)
+            writes.append({"Put": {"TableName": self.table.name, "Item": to_item(index)}})
+        return writes
+
+    def _no_later_account_unbinds(
+        self, app: str, ops: Sequence[TokenOp]
+    ) -> list[TransactWriteItemTypeDef]:
+        """Checks that no op 5 issued after these binds unbound their accounts: one per account
+        (a transaction touches an item once), with the earliest version, the strictest."""
+        earliest: dict[AccountKey, str] = {}
+        for op in ops:
+            if op.kind != "bind":
+                continue
+            for account in op.accounts:
+                earliest[account] = min(earliest.get(account, op.version), op.version)
+        return [
+            {
+                "ConditionCheck": {
+                    "TableName": self.table.name,
+                    "Key": to_item(account_unbind_key(app, account, account_type)),
+                    "ConditionExpression": "attribute_not_exists(u) OR u < :v",
+                    "ExpressionAttributeValues": {":v": {"S": version_text}},
+                }
+            }
+            for (account, account_type), version_text in earliest.items()
+        ]
+
+    def _read_apply_write(self, app: str, ops: Sequence[TokenOp]) -> list[Recorded]:
+        """Read the tokens, apply the operations, write back on condition nobody wrote
+        meanwhile; again for the tokens someone did."""
         self.table.put_many(
             [
                 index_key(app, account, account_type, op.token)
@@ -285,8 +386,7 @@ class LedgerStore:
         return {str(item["token"]): item for item in found.values() if "token" in item}
 
     def _put(self, app: str, token: str, old: Item | None, new: Item) -> TransactWriteItemTypeDef:
-        revision = int(old["rev"]) if old else 0
-        item = {**new, **token_key(app, token), "token": token, "rev": revision + 1}
+        item = {**new, **token_key(app, token), "token": token, "rev": _revision()}
         if old is None:
             return {
                 "Put": {
@@ -299,8 +399,9 @@ class LedgerStore:
             "Put": {
                 "TableName": self.table.name,
                 "Item": to_item(item),
-                "ConditionExpression": "rev = :rev",
-                "ExpressionAttributeValues": {":rev": {"N": str(revision)}},
+                "ConditionExpression": "#rev = :rev",
+                "ExpressionAttributeNames": {"#rev": "rev"},
+                "ExpressionAttributeValues": {":rev": to_attribute(old.get("rev"))},
             }
         }
 
@@ -376,6 +477,25 @@ class LedgerStore:
                 )
             )
         return bindings
+
+
+def _revision() -> str:
+    """A token item's revision: new at every write, so a read-apply-write can tell it lost."""
+    return uuid.uuid4().hex
+
+
+def _newest_recorded(op: TokenOp) -> Recorded:
+    """An operation written as its token's newest: a bind's accounts are all bound now."""
+    if op.kind != "bind":
+        return Recorded(op, False, frozenset())
+    bound = sorted(
+        (
+            cells.Cell(account, account_type, op.version, op.op_id)
+            for account, account_type in op.accounts
+        ),
+        key=lambda cell: cell.account_type,
+    )
+    return Recorded(op, False, frozenset(), tuple(bound))
 
 
 def _pair(key: Key) -> tuple[str, str]:

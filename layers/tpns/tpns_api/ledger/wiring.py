@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from tpns_account import BatchOperation, SettingsError
@@ -13,7 +13,7 @@ from tpns_api.ledger.store import LedgerStore
 from tpns_api.ledger.verify import VerifyScheduler
 from tpns_api.queue.sqs import MessageSender
 from tpns_api.sending import Sent
-from tpns_api.store.dynamo import Table, dynamodb_client
+from tpns_api.store.dynamo import Table, dynamodb_client, fan_out
 
 DEFAULT_VERIFY_DELAY_S = 30
 DEFAULT_VERIFY_ATTEMPTS = 3
@@ -40,14 +40,22 @@ class Ledger:
         job_id: str | None = None,
         targets: Sequence[Target] | None = None,
     ) -> None:
-        """TPNS answered: record who it refused, and have the rest verified later.
+        """TPNS answered: record who it refused, and have the rest verified later (both at
+        once: the caller is waiting).
 
         ``targets`` (default: the accepted items') are what verification checks, indexed as
         the job counts items when there is a job.
         """
-        self.store.record_sent(app_key, op_id, sent.refused_tokens())
         chosen = sent.verifiable if targets is None else targets
-        self.scheduler.schedule(op_id, app, chosen, job_id=job_id)
+        writes: list[Callable[[], None]] = [
+            lambda: self.store.record_sent(app_key, op_id, sent.refused_tokens()),
+            lambda: self.scheduler.schedule(op_id, app, chosen, job_id=job_id),
+        ]
+        fan_out(_call, writes)
+
+
+def _call(write: Callable[[], None]) -> None:
+    write()
 
 
 def ledger_from_env() -> Ledger | None:
