@@ -13,6 +13,7 @@ from mypy_boto3_secretsmanager import SecretsManagerClient
 from mypy_boto3_sqs import SQSClient
 
 from local_stack.aws import start_in_thread
+from local_stack.esm import SqsEventSourceMapping
 from tests.support.apps import (
     ACCESS_ID,
     IOS_ACCESS_ID,
@@ -161,3 +162,14 @@ def bulk_ledger_off(bulk: BulkRig, memory: Memory, monkeypatch: pytest.MonkeyPat
     memory.configure(monkeypatch, ledger=False)
     bulk.module.processor.cache_clear()
     return bulk
+
+
+@pytest.fixture
+def verify(bulk: BulkRig, memory: Memory) -> Iterator[SqsEventSourceMapping]:
+    """The verify function on the test's verify queue (configured by ``bulk``'s environment)."""
+    module = load_function("verify")
+    module.verifier.cache_clear()
+    yield SqsEventSourceMapping(
+        memory.sqs, memory.verify_queue_url, module.lambda_handler, function_name="verify"
+    )
+    module.verifier.cache_clear()

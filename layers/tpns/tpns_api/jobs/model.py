@@ -101,7 +101,7 @@ class Job:
 
     job_id: str
     operation: str
-    operator_type: int
+    operator_type: int | None  # None: a cleanup's mix of op 4 (tokens) and op 5 (accounts)
     app: str | None
     source: Source
     created_at: float

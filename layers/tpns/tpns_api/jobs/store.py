@@ -57,7 +57,7 @@ def failure_key(job_id: str, index: int) -> Key:
 class NewJob:
     job_id: str
     operation: str
-    operator_type: int
+    operator_type: int | None
     app: str | None
     source: Source
     items_total: int | None
@@ -240,7 +240,7 @@ def job_of(item: Mapping[str, Any]) -> Job:
     return Job(
         job_id=str(item["job_id"]),
         operation=str(item["operation"]),
-        operator_type=int(item["operator_type"]),
+        operator_type=item.get("operator_type"),
         app=item.get("app"),
         source=item.get("source", "api"),
         created_at=float(item["created_at"]),

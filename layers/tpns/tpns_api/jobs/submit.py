@@ -27,6 +27,7 @@ from tpns_api.jobs.idempotency import IdempotencyStore
 from tpns_api.jobs.model import Counts, Failure
 from tpns_api.jobs.store import JobStore, NewJob
 from tpns_api.jobs.wiring import jobs_from_env
+from tpns_api.ledger.wiring import ledger_on
 from tpns_api.queue.messages import job_messages
 from tpns_api.queue.sqs import MessageSender
 
@@ -64,7 +65,7 @@ class JobSubmitter:
             credentials,
             jobs,
             IdempotencyStore(jobs.table, clock),
-            verifying=bool(os.environ.get("LEDGER_TABLE")),
+            verifying=ledger_on(),
         )
 
     def submit(self, job: JobRequest, deadline: Deadline) -> ApiResponse:

@@ -15,6 +15,7 @@ from tpns_api.queue.sqs import MessageSender
 from tpns_api.sending import Sent
 from tpns_api.store.dynamo import Table, dynamodb_client, fan_out
 
+LEDGER_TABLE = "LEDGER_TABLE"
 DEFAULT_VERIFY_DELAY_S = 30
 DEFAULT_VERIFY_ATTEMPTS = 3
 
@@ -58,11 +59,16 @@ def _call(write: Callable[[], None]) -> None:
     write()
 
 
+def ledger_on() -> bool:
+    """Whether the template gave this function a ledger (``LedgerMode`` on)."""
+    return bool(os.environ.get(LEDGER_TABLE, "").strip())
+
+
 def ledger_from_env() -> Ledger | None:
     """The ledger the template configured, or None when ``LedgerMode`` is off."""
-    table_name = os.environ.get("LEDGER_TABLE", "").strip()
-    if not table_name:
+    if not ledger_on():
         return None
+    table_name = os.environ[LEDGER_TABLE].strip()
     import boto3
 
     queue_url = os.environ.get("VERIFY_QUEUE_URL", "").strip()
