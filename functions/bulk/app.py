@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tpns_account import Settings
 from tpns_api.adapter.observability import count, logger, metrics
 from tpns_api.jobs.wiring import jobs_from_env
-from tpns_api.ledger.wiring import ledger_from_env
+from tpns_api.ledger.wiring import exporter_from_env, ledger_from_env
 from tpns_api.queue.bulk import BulkProcessor, SqsDeadLetter
 from tpns_api.queue.messages import records_of
 from tpns_api.queue.sqs import MessageSender
@@ -28,11 +28,13 @@ def processor() -> BulkProcessor:
     dead_letter = SqsDeadLetter(
         MessageSender(boto3.client("sqs"), os.environ["DEAD_LETTER_QUEUE_URL"])
     )
+    jobs, ledger = jobs_from_env(), ledger_from_env()
     return BulkProcessor(
         Settings.from_env().client(pacing="shared"),
         dead_letter,
-        jobs=jobs_from_env(),
-        ledger=ledger_from_env(),
+        jobs=jobs,
+        ledger=ledger,
+        exporter=exporter_from_env(ledger, jobs),
         max_receive_count=int(os.environ.get("BULK_MAX_RECEIVE_COUNT", "5")),
     )
 

@@ -114,7 +114,7 @@ def test_wrong_shapes_never_succeed_and_go_straight_to_the_dlq(
     reasons = sorted(d["attributes"]["reason"] for d in bulk.dead_letters())
     assert len(reasons) == 6
     assert "unknown app 'web'; known apps: android, ios" in reasons
-    assert "operation: must be 'bind' or 'unbind'" in reasons
+    assert "operation: must be 'bind', 'unbind', 'backfill' or 'export'" in reasons
     assert emulator.stats.requests == 0
 
 

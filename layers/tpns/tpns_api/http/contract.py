@@ -32,7 +32,7 @@ from tpns_account.validation import MISSING, Validator, invalid, kind
 from tpns_api.errors import PayloadTooLargeError
 from tpns_api.http.request import HttpRequest
 
-Operation = Literal["bind", "unbind"]
+Operation = Literal["bind", "unbind", "backfill", "export"]
 #: App names, job ids: what the secret's keys and our identifiers may look like.
 NAME_REGEX: Final = rf"[A-Za-z0-9][A-Za-z0-9_.-]{{0,63}}{limits.END}"
 NAME_PATTERN: Final = re.compile(NAME_REGEX)
@@ -49,6 +49,8 @@ UNBIND_TYPE_BY_FIELD: Final[dict[ListField, OperatorType]] = {
     "token_list": OperatorType.UNBIND_ALL_ACCOUNTS,
     "account_list": OperatorType.UNBIND_ALL_TOKENS,
 }
+#: A backfill asks TPNS about tokens or accounts (the query's list fields).
+BACKFILL_FIELDS: Final[tuple[ListField, ...]] = ("token_list", "account_list")
 QUERY_TYPE_BY_FIELD: Final[dict[ListField, QueryType]] = {
     "account_list": QueryType.TOKENS_BY_ACCOUNT,
     "token_list": QueryType.ACCOUNTS_BY_TOKEN,
@@ -86,7 +88,7 @@ class QueryRequest:
 @dataclass(frozen=True, slots=True)
 class JobRequest:
     operation: Operation
-    batch: BatchOperation
+    batch: BatchOperation | None  # None: an export (it has no items)
     app: str | None
     job_id: str | None
     issued_at_ms: int = field(default_factory=now_ms)
@@ -248,17 +250,28 @@ def parse_query(data: Any, *, max_items: int | None = None) -> QueryRequest:
 
 
 def parse_job(data: Any, *, duplicates: Duplicates = "merge") -> JobRequest:
-    """A bulk job body: ``operation`` plus a bind or unbind body, of any size."""
+    """A bulk job body: ``operation`` plus a bind or unbind body, of any size; or a backfill:
+    the tokens or accounts whose bindings in TPNS the ledger should learn."""
     body = _object(data)
     operation = body.get("operation")
-    if operation not in ("bind", "unbind"):
-        raise invalid("operation", "must be 'bind' or 'unbind'")
+    if operation not in ("bind", "unbind", "backfill", "export"):
+        raise invalid("operation", "must be 'bind', 'unbind', 'backfill' or 'export'")
     job_id = parse_name("job_id", body.get("job_id", MISSING))
     rest = {k: v for k, v in body.items() if k not in ("operation", "job_id")}
     if operation == "bind":
         _known_fields(rest, {"token_accounts"}, "a bind job")
         request = _bind_or_unbind(rest, "bind", duplicates)
         return JobRequest("bind", request.operation, request.app, job_id)
+    if operation == "export":
+        for name in rest:
+            if name != "app":
+                raise invalid(str(name), "is not accepted by an export job (it takes app only)")
+        return JobRequest("export", None, _app(rest), job_id)
+    if operation == "backfill":
+        _known_fields(rest, set(BACKFILL_FIELDS), "a backfill job")
+        _one_list_field(rest, BACKFILL_FIELDS)
+        request = _bind_or_unbind(rest, "unbind", duplicates)
+        return JobRequest("backfill", request.operation, request.app, job_id)
     _known_fields(rest, set(UNBIND_TYPE_BY_FIELD), "an unbind job")
     request = _bind_or_unbind(rest, "unbind", duplicates)
     return JobRequest("unbind", request.operation, request.app, job_id)

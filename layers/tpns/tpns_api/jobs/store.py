@@ -139,6 +139,31 @@ class JobStore:
             return None
         return self._finish_if_done(item)
 
+    def part_settled(self, job_id: str, part: str) -> bool:
+        """Whether the job counted this message part already."""
+        item = self.table.get(job_key(job_id))
+        return item is not None and part in (item.get("parts") or set())
+
+    def fail(self, job_id: str, reason: str) -> None:
+        """End a job that never got going (its work could not be queued): failed, and why."""
+        now = self.now()
+        try:
+            self.table.update(
+                job_key(job_id),
+                "SET finished_at = :now, #state = :failed, #result = :result, "
+                "expires_at = :expires, updated_at = :now",
+                names={"#state": "state", "#result": "result"},
+                values={
+                    ":now": now,
+                    ":failed": "failed",
+                    ":result": {"error": reason},
+                    ":expires": now + self.retention_days * DAY_S,
+                },
+                condition="attribute_exists(pk) AND attribute_not_exists(finished_at)",
+            )
+        except ConditionFailedError:
+            logger.info("job %s had finished already; left as it is", job_id)
+
     def set_result(self, job_id: str, result: Mapping[str, Any]) -> None:
         """What the job produced (an export's objects)."""
         self.table.update(

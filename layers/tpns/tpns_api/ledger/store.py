@@ -350,6 +350,22 @@ class LedgerStore:
         found = self.table.get_many([{"pk": pk, "sk": sk} for pk, sk in keys])
         return {keys[pair]: str(item["u"]) for pair, item in found.items() if item.get("u")}
 
+    def page_of_bindings(
+        self, app: str, *, start: Key | None, limit: int
+    ) -> tuple[list[Binding], Key | None]:
+        """The bindings of the tokens in one page of a scan of the table (every binding of the
+        app, page after page); where the next page starts (None: that was the last)."""
+        items, next_start = self.table.scan(segment=0, segments=1, start=start, limit=limit)
+        prefix = token_key(app, "")["pk"]
+        tokens = {
+            str(item["token"]): item
+            for item in items
+            if item.get("sk") == "T" and str(item.get("pk", "")).startswith(prefix)
+        }
+        unbinds = self.account_unbinds(app, cells.accounts_needing_unbind_state(tokens.values()))
+        held = {token: cells.bound(item, unbinds) for token, item in sorted(tokens.items())}
+        return self._bindings(app, held), next_start
+
     def token_bindings(self, app: str, token: str) -> list[Binding]:
         """A token's bound accounts, with their state."""
         return self._bindings(app, self.bound(app, [token]))

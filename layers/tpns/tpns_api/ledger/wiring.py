@@ -7,7 +7,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from tpns_account import BatchOperation, SettingsError
+from tpns_api.jobs.store import JobStore
 from tpns_api.ledger.cells import version
+from tpns_api.ledger.export import Exporter
 from tpns_api.ledger.plan import Plan, Planner, Target
 from tpns_api.ledger.store import LedgerStore
 from tpns_api.ledger.verify import VerifyScheduler
@@ -89,3 +91,16 @@ def _int(name: str, default: int, low: int, high: int) -> int:
     if not raw.isdigit() or not low <= int(raw) <= high:
         raise SettingsError(f"{name} must be an integer from {low} to {high}, got {raw!r}")
     return int(raw)
+
+
+def exporter_from_env(ledger: Ledger | None, jobs: JobStore | None) -> Exporter | None:
+    """The bulk function's exporter: the ledger, the jobs, ``EXPORT_BUCKET`` for the objects
+    and ``BULK_QUEUE_URL`` for the next pages (None where any is missing)."""
+    bucket = os.environ.get("EXPORT_BUCKET", "").strip()
+    queue_url = os.environ.get("BULK_QUEUE_URL", "").strip()
+    if ledger is None or jobs is None or not bucket or not queue_url:
+        return None
+    import boto3
+
+    sender = MessageSender(boto3.client("sqs"), queue_url)
+    return Exporter(ledger.store, jobs, boto3.client("s3"), bucket, sender)

@@ -17,11 +17,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from tpns_account import CredentialsError, TpnsClient, UnknownAppError
 from tpns_account.models import wire
 from tpns_api.errors import BundleError, NeverSucceedsError
 from tpns_api.jobs.model import Counts, Failure
 from tpns_api.jobs.store import JobStore
+from tpns_api.ledger.backfill import backfill
+from tpns_api.ledger.export import Exporter, ExportPage, export_page
 from tpns_api.ledger.plan import Target
 from tpns_api.ledger.wiring import Ledger
 from tpns_api.queue.messages import Message, Record, dead_letter_body, parse_message
@@ -95,7 +99,14 @@ class Done:
     sent: Sent | None = None
 
 
-Handled = Never | Redeliver | Done
+@dataclass(frozen=True, slots=True)
+class Exported:
+    """A page of an export was written and counted (by the exporter)."""
+
+    record: Record
+
+
+Handled = Never | Redeliver | Done | Exported
 
 
 class BulkProcessor:
@@ -108,12 +119,14 @@ class BulkProcessor:
         *,
         jobs: JobStore | None = None,
         ledger: Ledger | None = None,
+        exporter: Exporter | None = None,
         max_receive_count: int = 5,
     ) -> None:
         self.client = client
         self.dead_letter = dead_letter
         self.jobs = jobs
         self.ledger = ledger
+        self.exporter = exporter
         self.max_receive_count = max_receive_count
         self._started: set[str] = set()
         self._lock = threading.Lock()
@@ -134,14 +147,30 @@ class BulkProcessor:
 
     def _handle(self, record: Record, time_budget: float) -> Handled:
         try:
+            page = export_page(record.body)
+            if page is not None:
+                return self._export(record, page)
             message = parse_message(record)
         except NeverSucceedsError as exc:
             return Never(record, str(exc))
         self._start(message)
         if message.operation is None:
             return Done(record, message)
+        if message.kind == "backfill" and self.ledger is None:
+            return Never(record, "a backfill fills the ledger: this deployment keeps none", message)
         try:
             app_key = self.client.credentials.get(message.app).access_id
+            if message.kind == "backfill" and self.ledger is not None:
+                sent = backfill(
+                    self.client,
+                    self.ledger.store,
+                    app_key,
+                    message.app,
+                    message.operation,
+                    message.op_id,
+                    time_budget=time_budget,
+                )
+                return self._redeliver_if_transient(record, sent) or Done(record, message, sent)
             plan = (
                 passthrough(message.operation)
                 if self.ledger is None
@@ -154,9 +183,9 @@ class BulkProcessor:
         except (CredentialsError, BundleError) as exc:
             return Redeliver(record, f"{type(exc).__name__}: {exc}")
         sent = send(self.client, plan, message.operation, app=message.app, time_budget=time_budget)
-        transient = [o for o in sent.outcomes if o.error is not None and o.error.retryable]
-        if transient and record.receive_count < self.max_receive_count:
-            return Redeliver(record, f"{len(transient)} item(s) failing transiently", sent)
+        redeliver = self._redeliver_if_transient(record, sent)
+        if redeliver is not None:
+            return redeliver
         if self.ledger is not None:
             try:
                 self.ledger.after(
@@ -170,6 +199,25 @@ class BulkProcessor:
             except BundleError as exc:
                 return Redeliver(record, f"{type(exc).__name__}: {exc}", sent)
         return Done(record, message, sent)
+
+    def _export(self, record: Record, page: ExportPage) -> Handled:
+        """One page of an export (``tpns_api.ledger.export``); it counts itself in its job."""
+        if self.exporter is None:
+            return Never(record, "an export reads the ledger: this deployment keeps none")
+        try:
+            self.exporter.export(page, self.client.credentials.get(page.app).access_id)
+        except UnknownAppError as exc:
+            return Never(record, str(exc))
+        except (CredentialsError, BundleError, BotoCoreError, ClientError) as exc:
+            return Redeliver(record, f"export {page.job_id}: {type(exc).__name__}: {exc}")
+        return Exported(record)
+
+    def _redeliver_if_transient(self, record: Record, sent: Sent) -> Redeliver | None:
+        """Items still failing transiently before the last delivery: the message comes back."""
+        transient = [o for o in sent.outcomes if o.error is not None and o.error.retryable]
+        if transient and record.receive_count < self.max_receive_count:
+            return Redeliver(record, f"{len(transient)} item(s) failing transiently", sent)
+        return None
 
     def _start(self, message: Message) -> None:
         """Mark the message's job running (once per job and process)."""
@@ -189,6 +237,8 @@ class BulkProcessor:
 
     def _settle(self, handled: Handled, report: BulkReport) -> None:
         record = handled.record
+        if isinstance(handled, Exported):
+            return
         sent = handled.sent if not isinstance(handled, Never) else None
         if sent is not None:
             report.calls += sent.calls
