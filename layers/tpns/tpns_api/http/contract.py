@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol, get_args
 from urllib.parse import unquote
 
 from tpns_account import (
@@ -33,6 +33,7 @@ from tpns_api.errors import PayloadTooLargeError
 from tpns_api.http.request import HttpRequest
 
 Operation = Literal["bind", "unbind", "backfill", "export"]
+OPERATIONS: Final[tuple[Operation, ...]] = get_args(Operation)
 #: App names, job ids: what the secret's keys and our identifiers may look like.
 NAME_REGEX: Final = rf"[A-Za-z0-9][A-Za-z0-9_.-]{{0,63}}{limits.END}"
 NAME_PATTERN: Final = re.compile(NAME_REGEX)
@@ -254,7 +255,7 @@ def parse_job(data: Any, *, duplicates: Duplicates = "merge") -> JobRequest:
     the tokens or accounts whose bindings in TPNS the ledger should learn."""
     body = _object(data)
     operation = body.get("operation")
-    if operation not in ("bind", "unbind", "backfill", "export"):
+    if operation not in OPERATIONS:
         raise invalid("operation", "must be 'bind', 'unbind', 'backfill' or 'export'")
     job_id = parse_name("job_id", body.get("job_id", MISSING))
     rest = {k: v for k, v in body.items() if k not in ("operation", "job_id")}
@@ -268,6 +269,8 @@ def parse_job(data: Any, *, duplicates: Duplicates = "merge") -> JobRequest:
                 raise invalid(str(name), "is not accepted by an export job (it takes app only)")
         return JobRequest("export", None, _app(rest), job_id)
     if operation == "backfill":
+        if "operator_type" in rest:
+            raise invalid("operator_type", "a backfill takes none: it only asks TPNS")
         _known_fields(rest, set(BACKFILL_FIELDS), "a backfill job")
         _one_list_field(rest, BACKFILL_FIELDS)
         request = _bind_or_unbind(rest, "unbind", duplicates)

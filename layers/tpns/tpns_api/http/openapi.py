@@ -13,7 +13,8 @@ from functools import cache
 from typing import Any
 
 from tpns_account import limits
-from tpns_api.http import contract
+from tpns_api.http import contract, lookups
+from tpns_api.jobs.model import COUNTS, FINAL_STATES
 
 JSON = "application/json"
 Schema = dict[str, Any]
@@ -144,17 +145,30 @@ def _schemas() -> dict[str, Schema]:
             },
         }
 
-    def job(operation: str, list_field: str, operators: list[int]) -> Schema:
-        branch = body(list_field, operators, unique=False)
+    job_id = {**NAME, "description": "Optional; generated when absent."}
+
+    def job(operation: str, list_field: str, operators: list[int] | None) -> Schema:
+        branch = body(list_field, operators or [], unique=False)
         branch["properties"] = {
             "operation": {"const": operation},
-            "job_id": {**NAME, "description": "Optional; generated when absent."},
+            "job_id": job_id,
             **branch["properties"],
         }
+        if operators is None:  # a backfill only asks TPNS: no operator type
+            del branch["properties"]["operator_type"]
         branch["required"] = ["operation", list_field]
         return branch
 
+    export_job = {
+        "type": "object",
+        "required": ["operation"],
+        "additionalProperties": False,
+        "description": "Every binding of the app, from the ledger to S3 as JSON lines.",
+        "properties": {"operation": {"const": "export"}, "job_id": job_id, "app": APP},
+    }
+
     nullable_type = {"type": ["integer", "null"], "description": "null: none was given."}
+    nullable_int: Schema = {"type": ["integer", "null"]}
     item_result = {
         "type": "object",
         "required": ["index", "status", "code"],
@@ -163,8 +177,15 @@ def _schemas() -> dict[str, Schema]:
             "token": {"type": "string"},
             "account": {"type": "string"},
             "account_type": nullable_type,
-            "status": {"type": "string", "enum": ["accepted", "failed", "found", "not_found"]},
-            "code": {"type": "integer", "description": "TPNS per-item code (0 = success)."},
+            "status": {
+                "type": "string",
+                "enum": ["accepted", "failed", "superseded", "found", "not_found"],
+                "description": "superseded: the ledger holds a later operation; nothing sent.",
+            },
+            "code": {
+                "type": ["integer", "null"],
+                "description": "TPNS per-item code (0 = success); null when nothing was sent.",
+            },
             "reason": {"type": "string"},
         },
     }
@@ -190,6 +211,9 @@ def _schemas() -> dict[str, Schema]:
                 job("unbind", "token_accounts", [3]),
                 job("unbind", "token_list", [4]),
                 job("unbind", "account_list", [5]),
+                job("backfill", "token_list", None),
+                job("backfill", "account_list", None),
+                export_job,
             ]
         },
         "ItemResult": item_result,
@@ -200,6 +224,7 @@ def _schemas() -> dict[str, Schema]:
                 "operator_type": {"type": "integer"},
                 "accepted": {"type": "integer"},
                 "failed": {"type": "integer"},
+                "superseded": {"type": "integer"},
                 "results": {"type": "array", "items": ref("ItemResult")},
                 "warnings": {"type": "array", "items": {"type": "string"}},
             },
@@ -218,13 +243,103 @@ def _schemas() -> dict[str, Schema]:
         },
         "JobAccepted": {
             "type": "object",
+            "required": ["job_id", "state", "operation", "status_url"],
             "properties": {
                 "job_id": {"type": "string"},
-                "operation": {"type": "string"},
-                "operator_type": {"type": "integer"},
-                "items": {"type": "integer"},
+                "state": {"const": "queued"},
+                "operation": {"type": "string", "enum": list(contract.OPERATIONS)},
+                "operator_type": {**nullable_int, "description": "null: a mix, or none."},
+                "items": {**nullable_int, "description": "null: an export (counted as it goes)."},
                 "merged_duplicates": {"type": "integer"},
                 "messages": {"type": "integer"},
+                "status_url": {"type": "string", "description": "As the Location header."},
+                "replayed": {
+                    "type": "boolean",
+                    "description": "The answer to an earlier request with this Idempotency-Key.",
+                },
+            },
+        },
+        "Job": {
+            "type": "object",
+            "required": ["job_id", "state", "items", "messages", "failures_url"],
+            "properties": {
+                "job_id": {"type": "string"},
+                "operation": {"type": "string", "enum": list(contract.OPERATIONS)},
+                "operator_type": nullable_int,
+                "app": {"type": ["string", "null"]},
+                "source": {"type": "string", "enum": ["api", "cleanup", "export", "backfill"]},
+                "state": {
+                    "type": "string",
+                    "enum": ["queued", "running", *sorted(FINAL_STATES)],
+                    "description": "Final once no item is pending and every accepted item "
+                    "is verified or unverified (ledger on); never changes after.",
+                },
+                "created_at": {"type": "string", "format": "date-time"},
+                "updated_at": {"type": "string", "format": "date-time"},
+                "finished_at": {"type": ["string", "null"], "format": "date-time"},
+                "items": {
+                    "type": "object",
+                    "description": "accepted + failed + dead_lettered + superseded + pending "
+                    "== total; verified + unverified <= accepted.",
+                    "properties": {
+                        "total": nullable_int,
+                        "pending": nullable_int,
+                        **{name: {"type": "integer"} for name in COUNTS},
+                    },
+                },
+                "messages": {
+                    "type": "object",
+                    "properties": {"total": nullable_int, "done": {"type": "integer"}},
+                },
+                "failures_url": {"type": "string"},
+                "result": {"type": "object", "description": "What an export or cleanup made."},
+            },
+        },
+        "JobFailures": {
+            "type": "object",
+            "required": ["job_id", "items", "next_cursor"],
+            "properties": {
+                "job_id": {"type": "string"},
+                "items": {"type": "array", "items": ref("Failure")},
+                "next_cursor": NEXT_CURSOR,
+            },
+        },
+        "Failure": {
+            "type": "object",
+            "required": ["index", "outcome"],
+            "properties": {
+                "index": {"type": "integer", "description": "The item's place in the job."},
+                "token": {"type": "string"},
+                "account": {"type": "string"},
+                "account_type": nullable_type,
+                "outcome": {"type": "string", "enum": ["failed", "dead_lettered", "unverified"]},
+                "code": {**nullable_int, "description": "TPNS's code, when TPNS refused it."},
+                "reason": {"type": ["string", "null"]},
+            },
+        },
+        "Bindings": {
+            "type": "object",
+            "required": ["items", "next_cursor"],
+            "properties": {
+                "items": {"type": "array", "items": ref("Binding")},
+                "next_cursor": NEXT_CURSOR,
+            },
+        },
+        "Binding": {
+            "type": "object",
+            "required": ["token", "account", "account_type", "issued_at", "state"],
+            "properties": {
+                "token": {"type": "string"},
+                "account": {"type": "string"},
+                "account_type": {"type": "integer"},
+                "issued_at": {
+                    "type": "integer",
+                    "description": "Epoch ms of the operation that bound it (0: backfilled).",
+                },
+                "state": {
+                    "type": "string",
+                    "enum": ["pending", "applied", "failed", "verified", "unverified"],
+                },
             },
         },
         "Error": {
@@ -246,12 +361,20 @@ def _schemas() -> dict[str, Schema]:
     }
 
 
+NEXT_CURSOR: Schema = {
+    "type": ["string", "null"],
+    "description": "Pass as cursor for the next page; null: this was the last.",
+}
+
 ERROR_MEANINGS = {
     400: "Invalid request (the message names the field), or unknown app (`unknown_app`).",
+    404: "No such job (`job_not_found`), or no ledger in this deployment (`ledger_off`).",
+    409: "job_id taken (`job_exists`), or the Idempotency-Key's first request still running.",
+    422: "The Idempotency-Key was used with another body (`idempotency_key_reused`).",
     413: "More items than a synchronous request takes; use POST /v1/jobs.",
     429: "TPNS is throttling the app; see Retry-After.",
     502: "TPNS refused the credentials, configuration or app state (tpns_code in details).",
-    503: "TPNS (or the queue) unreachable after retries.",
+    503: "TPNS, the queue or DynamoDB unreachable after retries (nothing was sent).",
     504: "TPNS timed out after retries.",
 }
 
@@ -273,6 +396,39 @@ def _post(summary: str, body: str, answer: str, ok: int = 200) -> dict[str, Any]
     }
 
 
+def _jobs_post() -> dict[str, Any]:
+    operation = _post(
+        "Queue a bulk bind, unbind, backfill or export of any size", "JobBody", "JobAccepted", 202
+    )
+    operation["parameters"] = [
+        {
+            "name": contract.IDEMPOTENCY_KEY,
+            "in": "header",
+            "required": False,
+            "description": "The same key and body within 24 h answer the same job again.",
+            "schema": {"type": "string", "pattern": _pattern(contract.IDEMPOTENCY_KEY_REGEX)},
+        }
+    ]
+    operation["responses"] = {
+        **operation["responses"],
+        **errors(409, 422),
+    }
+    operation["responses"]["202"]["headers"] = {
+        "Location": {"schema": {"type": "string"}, "description": "Where to watch the job."}
+    }
+    operation["responses"].pop("413")
+    return operation
+
+
+def _read(summary: str, answer: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    """A GET answered from the bundle's own tables (jobs, ledger)."""
+    return {
+        "summary": summary,
+        "parameters": parameters,
+        "responses": {**_ok(answer), **errors(400, 404, 503)},
+    }
+
+
 def _query_parameter(name: str, schema: Schema) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": schema}
 
@@ -282,6 +438,19 @@ def _path_parameter(name: str, schema: Schema) -> dict[str, Any]:
 
 
 APP_PARAMETER = _query_parameter("app", APP)
+JOB_ID_PARAMETER = _path_parameter("job_id", NAME)
+PAGE_PARAMETERS = [
+    _query_parameter(
+        "limit",
+        {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": lookups.MAX_PAGE,
+            "default": lookups.DEFAULT_PAGE,
+        },
+    ),
+    _query_parameter("cursor", {"type": "string", "pattern": _pattern(lookups.CURSOR_REGEX)}),
+]
 
 
 def _lookup(summary: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
@@ -297,7 +466,7 @@ def build_spec() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "TPNS account bindings",
-            "version": "1.0.0",
+            "version": "1.1.0",
             "description": (
                 "Bind, unbind and query Tencent Push (TPNS) token-account bindings. "
                 "Bind and unbind answers say `accepted`: TPNS applies them asynchronously."
@@ -336,9 +505,34 @@ def build_spec() -> dict[str, Any]:
                     [_path_parameter("token", ref("Token")), APP_PARAMETER],
                 )
             },
-            "/v1/jobs": {
-                "post": _post(
-                    "Queue a bulk bind/unbind of any size", "JobBody", "JobAccepted", ok=202
+            "/v1/jobs": {"post": _jobs_post()},
+            "/v1/jobs/{job_id}": {
+                "get": _read("A job: its state and counts", "Job", [JOB_ID_PARAMETER])
+            },
+            "/v1/jobs/{job_id}/failures": {
+                "get": _read(
+                    "A page of a job's failed, dead-lettered and unverified items",
+                    "JobFailures",
+                    [JOB_ID_PARAMETER, *PAGE_PARAMETERS],
+                )
+            },
+            "/v1/tokens/{token}/bindings": {
+                "get": _read(
+                    "What the ledger holds for a token (not asking TPNS)",
+                    "Bindings",
+                    [_path_parameter("token", ref("Token")), APP_PARAMETER],
+                )
+            },
+            "/v1/accounts/{account}/bindings": {
+                "get": _read(
+                    "A page of the tokens the ledger holds for an account (not asking TPNS)",
+                    "Bindings",
+                    [
+                        _path_parameter("account", ref("AccountName")),
+                        _query_parameter("account_type", ref("AccountType")),
+                        APP_PARAMETER,
+                        *PAGE_PARAMETERS,
+                    ],
                 )
             },
         },
