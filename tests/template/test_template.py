@@ -890,6 +890,7 @@ def test_outputs_name_the_api_queues_bucket_and_layer(deployed: Transform) -> No
         "CleanupScheduleDeadLetterQueueUrl",
         "CleanupFunctionName",
         "TpnsLayerArn",
+        "DashboardUrl",
         "JobsTableName",
         "LedgerTableName",
         "VerifyQueueUrl",
