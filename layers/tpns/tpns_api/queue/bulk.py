@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from tpns_account import CredentialsError, TpnsClient, UnknownAppError
+from tpns_account import BatchOperation, CredentialsError, TpnsClient, UnknownAppError
 from tpns_account.models import wire
 from tpns_api.errors import BundleError, NeverSucceedsError
 from tpns_api.jobs.model import Counts, Failure
@@ -156,33 +156,26 @@ class BulkProcessor:
         self._start(message)
         if message.operation is None:
             return Done(record, message)
-        if message.kind == "backfill" and self.ledger is None:
-            return Never(record, "a backfill fills the ledger: this deployment keeps none", message)
         try:
             app_key = self.client.credentials.get(message.app).access_id
-            if message.kind == "backfill" and self.ledger is not None:
-                sent = backfill(
-                    self.client,
-                    self.ledger.store,
-                    app_key,
-                    message.app,
-                    message.operation,
-                    message.op_id,
-                    time_budget=time_budget,
-                )
-                return self._redeliver_if_transient(record, sent) or Done(record, message, sent)
-            plan = (
-                passthrough(message.operation)
-                if self.ledger is None
-                else self.ledger.plan(
-                    app_key, message.operation, message.issued_at_ms, message.op_id
-                )
-            )
+            if message.kind == "backfill":
+                return self._backfill(message, message.operation, app_key, time_budget)
+            return self._write(message, message.operation, app_key, time_budget)
         except UnknownAppError as exc:
             return Never(record, str(exc), message)
         except (CredentialsError, BundleError) as exc:
             return Redeliver(record, f"{type(exc).__name__}: {exc}")
-        sent = send(self.client, plan, message.operation, app=message.app, time_budget=time_budget)
+
+    def _write(
+        self, message: Message, operation: BatchOperation, app_key: str, time_budget: float
+    ) -> Handled:
+        """Record (ledger on), send what the ledger says, and have it verified."""
+        record = message.record
+        if self.ledger is None:
+            plan = passthrough(operation)
+        else:
+            plan = self.ledger.plan(app_key, operation, message.issued_at_ms, message.op_id)
+        sent = send(self.client, plan, operation, app=message.app, time_budget=time_budget)
         redeliver = self._redeliver_if_transient(record, sent)
         if redeliver is not None:
             return redeliver
@@ -199,6 +192,24 @@ class BulkProcessor:
             except BundleError as exc:
                 return Redeliver(record, f"{type(exc).__name__}: {exc}", sent)
         return Done(record, message, sent)
+
+    def _backfill(
+        self, message: Message, operation: BatchOperation, app_key: str, time_budget: float
+    ) -> Handled:
+        """Ask TPNS what it holds for the message's items; record it (``ledger.backfill``)."""
+        if self.ledger is None:
+            return Never(message.record, "a backfill fills the ledger: this deployment keeps none")
+        sent = backfill(
+            self.client,
+            self.ledger.store,
+            app_key,
+            message.app,
+            operation,
+            message.op_id,
+            time_budget=time_budget,
+        )
+        redeliver = self._redeliver_if_transient(message.record, sent)
+        return redeliver or Done(message.record, message, sent)
 
     def _export(self, record: Record, page: ExportPage) -> Handled:
         """One page of an export (``tpns_api.ledger.export``); it counts itself in its job."""

@@ -54,17 +54,7 @@ class MessageSender:
                 time.sleep(RETRY_DELAY_S * attempt)
             for batch in _batches(pending):
                 entries = [_entry(i, pending[i], delay_s, attributes) for i in batch]
-                try:
-                    answer = self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
-                except (BotoCoreError, ClientError) as exc:
-                    logger.warning("%s: SendMessageBatch failed (%s)", what, type(exc).__name__)
-                    continue
-                for ok in answer.get("Successful", []):
-                    pending.pop(int(ok["Id"]), None)
-                for failed in answer.get("Failed", []):
-                    if failed.get("SenderFault"):
-                        refused.add(int(failed["Id"]))
-                        pending.pop(int(failed["Id"]), None)
+                refused |= self._send_batch(entries, pending, what)
             if not pending:
                 break
         if refused:
@@ -74,6 +64,23 @@ class MessageSender:
             raise QueueUnavailableError(
                 f"{what}: {len(unsent)} of {len(bodies)} messages could not be queued", unsent
             )
+
+    def _send_batch(
+        self, entries: list[SendMessageBatchRequestEntryTypeDef], pending: dict[int, str], what: str
+    ) -> set[int]:
+        """One ``SendMessageBatch``: what was queued leaves ``pending``; what SQS refused as
+        sent (``SenderFault``) leaves it too, and is returned."""
+        try:
+            answer = self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning("%s: SendMessageBatch failed (%s)", what, type(exc).__name__)
+            return set()
+        for ok in answer.get("Successful", []):
+            pending.pop(int(ok["Id"]), None)
+        refused = {int(f["Id"]) for f in answer.get("Failed", []) if f.get("SenderFault")}
+        for index in refused:
+            pending.pop(index, None)
+        return refused
 
     def send_one(self, body: str, attributes: Mapping[str, str], *, what: str) -> None:
         """One message with string attributes (a dead letter and its reason)."""
