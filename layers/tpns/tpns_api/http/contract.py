@@ -235,19 +235,27 @@ def parse_query(data: Any, *, max_items: int | None = None) -> QueryRequest:
     _known_fields(body, set(QUERY_TYPE_BY_FIELD), "/v1/query")
     list_field = _one_list_field(body, tuple(QUERY_TYPE_BY_FIELD))
     operator = QUERY_TYPE_BY_FIELD[list_field]
-    declared = _declared_operator(body)
-    if declared is not None and declared != operator:
-        raise invalid(
-            "operator_type",
-            f"{declared} disagrees with {list_field}, which means query {int(operator)}",
-        )
+    _agrees(_declared_operator(body), operator, f"{list_field}, which means query")
     _check_size(body, list_field, max_items)
+    app, v, platform, default_type = _common_fields(body)
+    return QueryRequest(Query.from_fields(operator, body, v, platform, default_type), app)
+
+
+def _agrees(declared: int | None, operator: int, meaning: str) -> None:
+    """A given ``operator_type`` must be the one the route and list field mean."""
+    if declared is not None and declared != operator:
+        raise invalid("operator_type", f"{declared} disagrees with {meaning} {int(operator)}")
+
+
+def _common_fields(body: Mapping[str, Any]) -> tuple[str | None, Validator, str | None, int | None]:
+    """``app``, ``platform`` and the top-level ``account_type``, with the validator that read
+    them (the list field is read next, reporting into the same validator)."""
     app = _app(body)
     v = Validator()
     platform = v.platform(body)
     default_type = v.default_account_type(body)
     v.raise_if_any()
-    return QueryRequest(Query.from_fields(operator, body, v, platform, default_type), app)
+    return app, v, platform, default_type
 
 
 def parse_job(data: Any, *, duplicates: Duplicates = "merge") -> JobRequest:
@@ -342,17 +350,9 @@ def _bind_or_unbind(
     else:
         list_field = _one_list_field(body, tuple(UNBIND_TYPE_BY_FIELD))
         operator = UNBIND_TYPE_BY_FIELD[list_field]
-        if declared is not None and declared != operator:
-            raise invalid(
-                "operator_type",
-                f"{declared} disagrees with {list_field}, which means {int(operator)}",
-            )
+        _agrees(declared, operator, f"{list_field}, which means")
     _check_size(body, list_field, max_items)
-    app = _app(body)
-    v = Validator()
-    platform = v.platform(body)
-    default_type = v.default_account_type(body)
-    v.raise_if_any()
+    app, v, platform, default_type = _common_fields(body)
     batch = BatchOperation.from_fields(operator, body, v, platform, default_type, duplicates)
     return BatchRequest(batch, app)
 

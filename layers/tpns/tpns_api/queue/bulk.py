@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Literal, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -109,27 +109,19 @@ class Exported:
 Handled = Never | Redeliver | Done | Exported
 
 
+@dataclass
 class BulkProcessor:
     """Processes one delivered batch of bulk messages (any number of items each)."""
 
-    def __init__(
-        self,
-        client: TpnsClient,
-        dead_letter: DeadLetterSink,
-        *,
-        jobs: JobStore | None = None,
-        ledger: Ledger | None = None,
-        exporter: Exporter | None = None,
-        max_receive_count: int = 5,
-    ) -> None:
-        self.client = client
-        self.dead_letter = dead_letter
-        self.jobs = jobs
-        self.ledger = ledger
-        self.exporter = exporter
-        self.max_receive_count = max_receive_count
-        self._started: set[str] = set()
-        self._lock = threading.Lock()
+    client: TpnsClient
+    dead_letter: DeadLetterSink
+    _: KW_ONLY
+    jobs: JobStore | None = None
+    ledger: Ledger | None = None
+    exporter: Exporter | None = None
+    max_receive_count: int = 5
+    _started: set[str] = field(default_factory=set, init=False)  # jobs marked running here
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def process(self, records: Sequence[Record], *, time_budget: float) -> BulkReport:
         report = BulkReport(messages=len(records))

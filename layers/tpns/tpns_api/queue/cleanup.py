@@ -22,7 +22,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import KW_ONLY, asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tpns_account import RequestValidationError
@@ -96,25 +96,18 @@ class RunSummary:
         }
 
 
+@dataclass
 class CleanupRunner:
-    def __init__(
-        self,
-        s3: S3Client,
-        sender: MessageSender,
-        bucket: str,
-        *,
-        time_left: Callable[[], float],
-        items_per_message: int = ITEMS_PER_MESSAGE,
-        jobs: JobStore | None = None,
-        verifying: bool = False,
-    ) -> None:
-        self.s3 = s3
-        self.sender = sender
-        self.bucket = bucket
-        self.time_left = time_left
-        self.items_per_message = items_per_message
-        self.jobs = jobs
-        self.verifying = verifying  # the ledger is on: the jobs count verification too
+    """Works through the bucket's pending manifests while ``time_left()`` allows."""
+
+    s3: S3Client
+    sender: MessageSender
+    bucket: str
+    _: KW_ONLY
+    time_left: Callable[[], float]
+    items_per_message: int = ITEMS_PER_MESSAGE
+    jobs: JobStore | None = None
+    verifying: bool = False  # the ledger is on: the jobs count verification too
 
     def run(self) -> RunSummary:
         """Work through every pending manifest until done or out of time."""
