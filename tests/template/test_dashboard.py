@@ -104,3 +104,26 @@ def test_its_url_is_an_output_in_either_ledger_mode(deployed: Transform, mode: s
     # THEN the dashboard's console URL is one of them, and the dashboard exists
     assert re.search(r"#dashboards:name=\$\{Dashboard\}$", url)
     assert "Dashboard" in template["Resources"]
+
+
+def test_it_shows_latency_and_errors_per_route_from_api_gateways_detailed_metrics(
+    deployed: Transform,
+) -> None:
+    # GIVEN the template deployed with default parameters
+    template = deployed()
+    # WHEN the dashboard's API Gateway searches and the stage's method settings are read
+    expressions = [
+        m[0]["expression"]
+        for m in metrics_of(dashboard(template))
+        if isinstance(m[0], dict) and "AWS/ApiGateway" in m[0]["expression"]
+    ]
+    stage = next(
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::ApiGateway::Stage"
+    )
+    # THEN latency, 4XX and 5XX are shown per resource and method
+    for metric in ("Latency", "4XXError", "5XXError"):
+        assert any(f'MetricName="{metric}"' in e and "Method,Resource" in e for e in expressions)
+    # AND the stage publishes those per-route metrics
+    assert all(setting["MetricsEnabled"] for setting in stage["MethodSettings"])

@@ -527,6 +527,7 @@ def test_stage_is_throttled_in_every_mode(deployed: Transform, mode: str) -> Non
             "ResourcePath": "/*",
             "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurst"},
             "ThrottlingRateLimit": {"Ref": "ApiThrottleRate"},
+            "MetricsEnabled": True,
         }
     ]
 
