@@ -27,6 +27,7 @@ from tpns_api.store.dynamo import ConditionFailedError, Item, Key, Table
 logger = logging.getLogger(__name__)
 
 DAY_S: Final = 86_400
+DEFAULT_RETENTION_DAYS: Final = 30  # the template's JobRetentionDays
 #: SQS keeps a message 14 days at most: no message of a job arrives later than this after it
 #: was made, so a job still unfinished then never will be. Its records expire by then too.
 MAX_JOB_LIFE_S: Final = 14 * DAY_S
@@ -68,7 +69,7 @@ class NewJob:
 @dataclass
 class JobStore:
     table: Table
-    retention_days: int = 30
+    retention_days: int = DEFAULT_RETENTION_DAYS
     clock: Callable[[], float] = time.time
 
     def create(self, job: NewJob) -> bool:

@@ -161,7 +161,7 @@ class JobSubmitter:
 
     def status(self, lookup: JobLookup) -> ApiResponse:
         """``GET /v1/jobs/{job_id}``: its state and counts."""
-        return ApiResponse(200, self.jobs.get(lookup.job_id).to_dict())
+        return ApiResponse(200, self.jobs.get(lookup.job_id).to_dict(lookup.base_path))
 
     def failures(self, lookup: JobLookup) -> ApiResponse:
         """``GET /v1/jobs/{job_id}/failures``: a page of its failed items."""

@@ -7,7 +7,7 @@ Items of the ledger table (keys ``pk``, ``sk``), per TPNS app (its AccessID):
 | a token's cells (``tpns_api.ledger.cells``) | ``T#<app>#<token>`` | ``T`` |
 | the last op 5 of an account and type | ``A#<app>#<account>`` | ``<type>`` |
 | an index entry: this token was bound to the account | ``A#<app>#<account>`` | ``<type>#<token>`` |
-| what TPNS answered an operation (refused tokens) | ``O#<app>#<op>`` | ``S`` |
+| what TPNS answered an operation (refused, unanswered tokens) | ``O#<app>#<op>`` | ``S`` |
 | the verification of an operation on a token | ``T#<app>#<token>`` | ``V#<op>`` |
 """
 

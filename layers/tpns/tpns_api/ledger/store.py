@@ -249,9 +249,21 @@ class LedgerStore:
             }
         }
 
-    def record_sent(self, app: str, op_id: str, refused_tokens: Iterable[str]) -> None:
-        """TPNS accepted the operation (but for ``refused_tokens``): its cells are applied."""
-        self.table.put_many([{**op_key(app, op_id), "refused": set(refused_tokens) or None}])
+    def record_sent(
+        self,
+        app: str,
+        op_id: str,
+        refused_tokens: Iterable[str],
+        unanswered_tokens: Iterable[str] = (),
+    ) -> None:
+        """TPNS accepted the operation, but for ``refused_tokens`` (failed) and
+        ``unanswered_tokens`` (its calls failed: still pending); its other cells are applied."""
+        fact = {
+            **op_key(app, op_id),
+            "refused": set(refused_tokens) or None,
+            "unanswered": set(unanswered_tokens) or None,
+        }
+        self.table.put_many([fact])
 
     def record_verifications(self, app: str, results: Iterable[tuple[str, str, bool]]) -> None:
         """(token, op, verified?): whether TPNS was found holding what the operation set."""
@@ -407,7 +419,12 @@ class LedgerStore:
             if verified is not None:
                 state = "verified" if verified.get("verified") else "unverified"
             elif sent is not None:
-                state = "failed" if token in (sent.get("refused") or set()) else "applied"
+                if token in (sent.get("refused") or set()):
+                    state = "failed"
+                elif token in (sent.get("unanswered") or set()):
+                    state = "pending"
+                else:
+                    state = "applied"
             else:
                 state = "pending"
             bindings.append(

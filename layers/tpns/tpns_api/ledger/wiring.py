@@ -51,7 +51,9 @@ class Ledger:
         """
         chosen = sent.verifiable if targets is None else targets
         writes: list[Callable[[], None]] = [
-            lambda: self.store.record_sent(app_key, op_id, sent.refused_tokens()),
+            lambda: self.store.record_sent(
+                app_key, op_id, sent.refused_tokens(), sent.unanswered_tokens()
+            ),
             lambda: self.scheduler.schedule(op_id, app, chosen, job_id=job_id),
         ]
         fan_out(_call, writes)

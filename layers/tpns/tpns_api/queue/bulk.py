@@ -29,7 +29,7 @@ from tpns_api.ledger.export import Exporter, ExportPage, export_page
 from tpns_api.ledger.plan import Target
 from tpns_api.ledger.wiring import Ledger
 from tpns_api.queue.messages import Message, Record, dead_letter_body, parse_message
-from tpns_api.queue.sqs import MessageSender
+from tpns_api.queue.sqs import DEFAULT_MAX_RECEIVE_COUNT, MessageSender
 from tpns_api.sending import Outcome, Sent, passthrough, send
 from tpns_api.telemetry import Metric
 
@@ -119,7 +119,7 @@ class BulkProcessor:
     jobs: JobStore | None = None
     ledger: Ledger | None = None
     exporter: Exporter | None = None
-    max_receive_count: int = 5
+    max_receive_count: int = DEFAULT_MAX_RECEIVE_COUNT
     _started: set[str] = field(default_factory=set, init=False)  # jobs marked running here
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 

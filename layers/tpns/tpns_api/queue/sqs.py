@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tpns_account import SettingsError
 from tpns_api.errors import QueueUnavailableError
 
 if TYPE_CHECKING:
@@ -23,6 +25,8 @@ logger = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 64 * 1024  # ours: well under SQS's 256 KiB, so a batch holds several
 MAX_BATCH_BYTES = 240 * 1024  # SQS caps a SendMessageBatch at 256 KiB in total
 MAX_BATCH_ENTRIES = 10
+#: A queue's maxReceiveCount when the template gives none (its default, BulkMaxReceiveCount).
+DEFAULT_MAX_RECEIVE_COUNT = 5
 SEND_ATTEMPTS = 3
 RETRY_DELAY_S = 0.2
 
@@ -115,3 +119,13 @@ def _batches(pending: Mapping[int, str]) -> Iterator[list[int]]:
         size += length
     if batch:
         yield batch
+
+
+def max_receive_count(variable: str) -> int:
+    """The receives a queue function's messages get (``variable``, as the template sets it)."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return DEFAULT_MAX_RECEIVE_COUNT
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{variable} must be a positive integer, got {raw!r}")
+    return int(raw)
