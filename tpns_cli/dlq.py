@@ -22,6 +22,7 @@ from tpns_cli.errors import QueueError
 from tpns_cli.target import Queues
 
 if TYPE_CHECKING:
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
     from mypy_boto3_sqs.type_defs import (
         ChangeMessageVisibilityBatchRequestEntryTypeDef,
         MessageTypeDef,
@@ -110,7 +111,11 @@ def redrive(queues: Queues, max_messages: int | None = None) -> Redrive:
         batch = _receive(queues, room, MOVE_VISIBILITY_S)
         if not batch:
             break
-        sent = _send_copies(queues, batch)
+        try:
+            sent = _send_copies(queues, batch)
+        except QueueError:
+            _show_again(queues, batch)  # not copied: a retry may take them at once
+            raise
         not_sent += len(batch) - len(sent)
         deleted = _delete(queues, sent)
         moved += len(sent)
@@ -119,13 +124,16 @@ def redrive(queues: Queues, max_messages: int | None = None) -> Redrive:
 
 
 def depth(queues: Queues) -> int:
-    """Messages in the DLQ (SQS's approximate count)."""
+    """Messages in the DLQ, visible or not (SQS's approximate counts)."""
+    names: list[QueueAttributeNameType] = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+    ]
     answer = _sqs(
-        lambda: queues.sqs.get_queue_attributes(
-            QueueUrl=queues.dlq_url, AttributeNames=["ApproximateNumberOfMessages"]
-        )
+        lambda: queues.sqs.get_queue_attributes(QueueUrl=queues.dlq_url, AttributeNames=names)
     )
-    return int(answer.get("Attributes", {}).get("ApproximateNumberOfMessages", "0"))
+    attributes = answer.get("Attributes", {})
+    return sum(int(attributes.get(name, "0")) for name in names)
 
 
 def _receive(queues: Queues, count: int, visibility_s: int) -> list[DeadLetter]:

@@ -158,7 +158,7 @@ def _csv_element(text: str, header: list[str]) -> dict[str, Any]:
         element["account"] = row["account"]
         element["account_type"] = parse_account_type(row.get("account_type") or "0")
     elif row.get("account_type"):
-        raise ValueError("account_type: is given without an account")
+        element["account_type"] = row["account_type"]  # refused: there is no account
     return element
 
 
@@ -226,6 +226,8 @@ def _as_item(element: Mapping[str, Any], operation: Operation) -> tuple[ListFiel
         return "token_accounts", operator, item
     if operation == "bind":
         raise ValueError("a bind line needs a token and an account")
+    if "account_type" in element and "account" not in element:
+        raise ValueError("account_type: is given without an account")
     if has_token:
         return "token_list", OperatorType.UNBIND_ALL_ACCOUNTS, element["token"]
     if "account" in element:
