@@ -22,7 +22,7 @@ from tpns_account.validation import MISSING
 from tpns_api.http import contract
 from tpns_api.http.lookups import MAX_PAGE
 from tpns_cli import dlq, render
-from tpns_cli.errors import EXIT_FAILURES, EXIT_OK, CliError
+from tpns_cli.errors import EXIT_FAILURES, EXIT_OK, CliError, TargetError
 from tpns_cli.export import write_failures
 from tpns_cli.jobs import POLL_INTERVAL_S, JobStatus, Watched, watch
 from tpns_cli.manifest import Manifest, read_manifest
@@ -226,8 +226,10 @@ def parser() -> argparse.ArgumentParser:
         help=f"items per job (default {DEFAULT_JOB_ITEMS}; part of the idempotency keys)",
     )
     sub.add_argument("--dry-run", action="store_true", help="validate and plan, submit nothing")
-    sub.add_argument("--poll-interval", type=float, default=POLL_INTERVAL_S, metavar="S")
-    sub.add_argument("--timeout", type=float, metavar="S", help="stop waiting after S seconds")
+    sub.add_argument(
+        "--poll-interval", type=_seconds, default=POLL_INTERVAL_S, metavar="S", help="with --wait"
+    )
+    sub.add_argument("--timeout", type=_seconds, metavar="S", help="stop waiting after S seconds")
     sub.set_defaults(command=submit)
 
     sub = commands.add_parser("job", parents=[api_target], help="a job's status and failures")
@@ -299,6 +301,9 @@ def _aws_options(group: argparse._ArgumentGroup) -> None:
 
 
 def _target(args: argparse.Namespace) -> Target:
+    others = ("api_url", "stack", "queue_url", "dlq_url")
+    if args.local is not None and any(getattr(args, name, None) for name in others):
+        raise TargetError("--local names the local stack: do not also pass --api, --stack or URLs")
     return Target(
         local=args.local,
         api_url=getattr(args, "api_url", None),
@@ -315,6 +320,16 @@ def _positive(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {value!r}")
     return int(value)
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {value!r}")
+    return seconds
 
 
 def _page(value: str) -> int:
