@@ -68,8 +68,9 @@ def bad_lines(bad: Sequence[BadLine], name: str, limit: int = MAX_BAD_LINES_SHOW
 def submitted(rows: Iterable[tuple[int, str, int, Mapping[str, Any]]]) -> Table:
     """One row per part: its list field, items, the job it became, replayed or new."""
     table = _table("jobs")
-    for name, justify in (("part", "right"), ("list", "left"), ("items", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table.add_column("part", justify="right")
+    table.add_column("list")
+    table.add_column("items", justify="right")
     table.add_column("job", overflow="fold")
     table.add_column("queued")
     for number, list_field, items, answer in rows:
