@@ -11,7 +11,9 @@ it for an unbind: it cannot parse, and goes to the dead-letter queue.
 
 ``issued_at`` (epoch milliseconds or RFC 3339) orders the message's writes in the ledger; without
 it, the message's ``SentTimestamp`` does. ``/v1/jobs`` and the cleanup also write ``part``
-(which message of the job) and ``offset`` (the job-wide index of its first item).
+(which message of the job) and ``offset`` (the job-wide index of its first item). A dead
+letter the bulk function writes carries ``op_id``, the operation it came from, so that sending
+it back (a redrive) is that operation again for the ledger.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from tpns_api.http import contract
 from tpns_api.queue.sqs import MAX_MESSAGE_BYTES
 
 ITEM_PATH = re.compile(r"^(token_accounts|token_list|account_list)\[(\d+)\]")
-ENVELOPE_FIELDS = ("app", "job_id", "part", "offset", "issued_at", "reasons")
+ENVELOPE_FIELDS = ("app", "job_id", "part", "offset", "issued_at", "op_id", "reasons")
+#: A dead letter's ``op_id``: the operation it was (``<job>.<part>``, or an SQS message id).
+OP_ID = re.compile(r"[\x21-\x7e]{1,200}(?![\s\S])")
 BACKFILL: Final = "backfill"
 MessageKind = Literal["write", "backfill"]
 
@@ -62,10 +66,14 @@ class Message:
     #: The index in the message of each item of ``operation`` (the rest were rejected).
     positions: list[int] = field(default_factory=list)
     kind: MessageKind = "write"  # a backfill's items are asked about, never written to TPNS
+    given_op_id: str | None = None  # a dead letter's: the operation it was part of
 
     @property
     def op_id(self) -> str:
-        """The ledger's name for this message's operation: stable across redeliveries."""
+        """The ledger's name for this message's operation: stable across redeliveries, and
+        across a redrive of its dead letter (which carries it as ``op_id``)."""
+        if self.given_op_id is not None:
+            return self.given_op_id
         if self.job_id is not None and self.part is not None:
             return f"{self.job_id}.{self.part}"
         return self.record.message_id
@@ -109,6 +117,7 @@ def parse_message(record: Record) -> Message:
         job_id = contract.parse_name("job_id", data.get("job_id", MISSING))
         issued_at = parse_issued_at(data.get("issued_at", MISSING), record.sent_at_ms)
         part, offset = _position(data)
+        op_id = _op_id(data.get("op_id"))
     except RequestValidationError as exc:
         raise NeverSucceedsError(str(exc)) from None
     head = (app, job_id, _operation_name(data), list_field, issued_at, part, offset)
@@ -125,8 +134,16 @@ def parse_message(record: Record) -> Message:
             positions = [p for i, p in enumerate(positions) if i not in bad]
             items = [item for i, item in enumerate(items) if i not in bad]
             continue
-        return Message(record, operation, *head, rejected=rejected, positions=positions, kind=kind)
-    return Message(record, None, *head, rejected=rejected, kind=kind)
+        return Message(
+            record,
+            operation,
+            *head,
+            rejected=rejected,
+            positions=positions,
+            kind=kind,
+            given_op_id=op_id,
+        )
+    return Message(record, None, *head, rejected=rejected, kind=kind, given_op_id=op_id)
 
 
 def _unwrapped(data: dict[str, Any]) -> tuple[dict[str, Any], MessageKind]:
@@ -172,6 +189,14 @@ def _position(data: Mapping[str, Any]) -> tuple[int | None, int]:
     return part, offset
 
 
+def _op_id(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not OP_ID.match(value):
+        raise invalid("op_id", "must be 1-200 printable ASCII characters when given")
+    return value
+
+
 def job_messages(
     batch: BatchOperation, head: Mapping[str, Any], *, first_part: int = 0, first_index: int = 0
 ) -> Iterator[str]:
@@ -206,8 +231,14 @@ def job_messages(
 
 def dead_letter_body(message: Message, items: list[tuple[Any, str]]) -> str:
     """The message of just ``items`` (each with its reason), resendable as it is: it keeps its
-    ``issued_at``, so a redrive never makes it newer than what was issued after it."""
-    body: dict[str, Any] = {"operation": message.operation_name, "issued_at": message.issued_at_ms}
+    ``issued_at``, so a redrive never makes it newer than what was issued after it, and its
+    ``op_id``, so the ledger takes a redrive for the operation it recorded (a new message id
+    would order it before or after its own record by chance, and half the time superseded)."""
+    body: dict[str, Any] = {
+        "operation": message.operation_name,
+        "issued_at": message.issued_at_ms,
+        "op_id": message.op_id,
+    }
     if message.app:
         body["app"] = message.app
     if message.job_id:
