@@ -22,7 +22,7 @@ from tests.support.local_stack import RunningStack
 from tpns_cli.cli import main
 from tpns_cli.errors import ApiError
 
-WIDTH = 160
+WIDTH = 200  # wide enough that no line of the tests wraps (tmp paths are long under xdist)
 #: A row of the submitted-jobs table: part, list field, items, job id.
 JOB_ROW = re.compile(
     r"^ +\d+ +(?:token_accounts|token_list|account_list) +\d+ +([0-9a-f]{32}) ", re.M
