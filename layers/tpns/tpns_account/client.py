@@ -299,29 +299,12 @@ class TpnsClient:
             call.add(calls=1, retries=1 if attempt > 1 else 0)
             try:
                 per_item_answers = self._call(part, call)
-            except AuthError as exc:
-                exc.attempts = attempt
-                if refreshed:
-                    return _settle(answers, pending, exc)
-                refreshed = True
-                logger.warning("TPNS refused the credentials; re-reading the secret once")
-                try:
-                    self.credentials.refresh()
-                except TpnsError as refresh_error:
-                    return _settle(answers, pending, refresh_error)
-                continue
-            except RetryableError as exc:
-                exc.attempts = attempt
-                call.add(throttled=1 if isinstance(exc, ThrottledError) else 0)
-                try:
-                    self._backoff_or_raise(exc, attempt, call.deadline)
-                except RetryableError as final:
-                    return _settle(answers, pending, final)
-                continue
             except TpnsError as exc:
-                if isinstance(exc, UpstreamError):
-                    exc.attempts = attempt
-                return _settle(answers, pending, exc)
+                final = self._final_or_retry(exc, attempt, call, refreshed=refreshed)
+                if final is not None:
+                    return _settle(answers, pending, final)
+                refreshed = refreshed or isinstance(exc, AuthError)
+                continue
             still_pending: list[int] = []
             worst: ItemAnswer | None = None
             for position, answer in zip(pending, per_item_answers, strict=True):
@@ -332,12 +315,37 @@ class TpnsClient:
             pending = still_pending
             if worst is not None:
                 error = retryable_error_for(worst.code, attempts=attempt)
-                call.add(throttled=1 if isinstance(error, ThrottledError) else 0)
-                try:
-                    self._backoff_or_raise(error, attempt, call.deadline)
-                except RetryableError as final:
+                final = self._final_or_retry(error, attempt, call, refreshed=refreshed)
+                if final is not None:
                     return _settle(answers, pending, final)
         return answers
+
+    def _final_or_retry(
+        self, exc: TpnsError, attempt: int, call: _Call, *, refreshed: bool
+    ) -> TpnsError | None:
+        """A failed attempt: None to try again (after the backoff, or a credentials refresh,
+        once), or the error that is final for the items still pending."""
+        if isinstance(exc, AuthError):
+            exc.attempts = attempt
+            if refreshed:
+                return exc
+            logger.warning("TPNS refused the credentials; re-reading the secret once")
+            try:
+                self.credentials.refresh()
+            except TpnsError as refresh_error:
+                return refresh_error
+            return None
+        if isinstance(exc, RetryableError):
+            exc.attempts = attempt
+            call.add(throttled=1 if isinstance(exc, ThrottledError) else 0)
+            try:
+                self._backoff_or_raise(exc, attempt, call.deadline)
+            except RetryableError as final:
+                return final
+            return None
+        if isinstance(exc, UpstreamError):
+            exc.attempts = attempt
+        return exc
 
     def _backoff_or_raise(self, error: RetryableError, attempt: int, deadline: float) -> None:
         throttled = isinstance(error, ThrottledError)

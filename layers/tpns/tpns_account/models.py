@@ -330,39 +330,52 @@ def _deduplicate(
     merged: list[Item] = []
     count = 0
     for index, item in enumerate(items):
-        if isinstance(item, TokenAccounts) and duplicates == "reject":
-            inner = _repeated_accounts(item)
-            if inner:
-                v.fail(
-                    f"{list_field}[{index}].account_list[{inner[0]}]",
-                    "repeats an account already listed for this token",
-                )
+        if duplicates == "reject":
+            _reject_repeated_accounts(v, f"{list_field}[{index}]", item)
         key = _dedupe_key(item)
         if key not in first_seen:
             first_seen[key] = len(merged)
             merged.append(item)
-            continue
-        if duplicates == "reject":
+        elif duplicates == "reject":
             v.fail(
                 f"{list_field}[{index}]",
                 f"duplicates {list_field}[{first_seen[key]}]; send each item once",
             )
-            continue
-        count += 1
-        at = first_seen[key]
-        previous = merged[at]
-        if isinstance(previous, TokenAccounts) and isinstance(item, TokenAccounts):
-            if operator is OperatorType.UNBIND_ACCOUNTS:
-                item = TokenAccounts(item.token, previous.account_list + item.account_list)
-            merged[at] = item
+        else:
+            count += 1
+            merged[first_seen[key]] = _merged(merged[first_seen[key]], item, operator)
     if duplicates == "merge":
-        for position, item in enumerate(merged):
-            if isinstance(item, TokenAccounts) and _repeated_accounts(item):
-                # Keep the last repeat: with one account per type, the last one is what stays.
-                unique = _last_of_each(item.account_list, _dedupe_key)
-                count += len(item.account_list) - len(unique)
-                merged[position] = TokenAccounts(item.token, unique)
+        count += _merge_repeated_accounts(merged)
     return merged, count
+
+
+def _reject_repeated_accounts(v: Validator, path: str, item: Item) -> None:
+    inner = _repeated_accounts(item) if isinstance(item, TokenAccounts) else []
+    if inner:
+        v.fail(
+            f"{path}.account_list[{inner[0]}]", "repeats an account already listed for this token"
+        )
+
+
+def _merged(previous: Item, item: Item, operator: OperatorType | None) -> Item:
+    """A repeat of ``previous``: what sending both, one after the other, amounts to."""
+    if not (isinstance(previous, TokenAccounts) and isinstance(item, TokenAccounts)):
+        return previous
+    if operator is OperatorType.UNBIND_ACCOUNTS:
+        return TokenAccounts(item.token, previous.account_list + item.account_list)
+    return item
+
+
+def _merge_repeated_accounts(merged: list[Item]) -> int:
+    """Drop an entry's repeated accounts, keeping the last of each (with one account per type,
+    the last is what stays); how many were dropped."""
+    count = 0
+    for position, item in enumerate(merged):
+        if isinstance(item, TokenAccounts) and _repeated_accounts(item):
+            unique = _last_of_each(item.account_list, _dedupe_key)
+            count += len(item.account_list) - len(unique)
+            merged[position] = TokenAccounts(item.token, unique)
+    return count
 
 
 def _last_of_each(
