@@ -51,20 +51,23 @@ def map_case(context: Any, case: Any) -> Any:
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive:
         return case
-    if isinstance(case.query, dict) and "app" in case.query:
-        case.query["app"] = KNOWN_APP
     if isinstance(case.query, dict):
+        if "app" in case.query:
+            case.query["app"] = KNOWN_APP
         case.query.pop("cursor", None)
     body = case.body
-    if not isinstance(body, dict):
-        return case
-    if "app" in body:
-        body["app"] = KNOWN_APP
-    if case.operation.path in SYNC_ROUTES:
-        for name in ("token_accounts", "token_list", "account_list"):
-            if isinstance(body.get(name), list):
-                body[name] = _unique(body[name])
-                for entry in body[name]:
-                    if isinstance(entry, dict) and isinstance(entry.get("account_list"), list):
-                        entry["account_list"] = _unique(entry["account_list"])
+    if isinstance(body, dict):
+        if "app" in body:
+            body["app"] = KNOWN_APP
+        if case.operation.path in SYNC_ROUTES:
+            _each_key_once(body)
     return case
+
+
+def _each_key_once(body: dict[str, Any]) -> None:
+    for name in ("token_accounts", "token_list", "account_list"):
+        if isinstance(body.get(name), list):
+            body[name] = _unique(body[name])
+            for entry in body[name]:
+                if isinstance(entry, dict) and isinstance(entry.get("account_list"), list):
+                    entry["account_list"] = _unique(entry["account_list"])

@@ -117,6 +117,17 @@ def parameter_values(template: Template, overrides: dict[str, str]) -> dict[str,
     return values
 
 
+# The condition functions CloudFormation evaluates: (argument, evaluate) -> value.
+CONDITION_FUNCTIONS: dict[str, Callable[[Any, Callable[[Any], Any]], Any]] = {
+    "Fn::Equals": lambda arg, value: str(value(arg[0])) == str(value(arg[1])),
+    "Fn::Not": lambda arg, value: not value(arg[0]),
+    "Fn::And": lambda arg, value: all(value(item) for item in arg),
+    "Fn::Or": lambda arg, value: any(value(item) for item in arg),
+    "Fn::Split": lambda arg, value: str(value(arg[1])).split(arg[0]),
+    "Fn::Select": lambda arg, value: value(arg[1])[int(arg[0])],
+}
+
+
 def evaluate_conditions(template: Template, params: dict[str, str]) -> dict[str, bool]:
     definitions = template.get("Conditions", {})
     results: dict[str, bool] = {}
@@ -125,24 +136,13 @@ def evaluate_conditions(template: Template, params: dict[str, str]) -> dict[str,
         if not isinstance(node, dict):
             return node
         ((fn, arg),) = node.items()
-        match fn:
-            case "Ref":
-                return {**PSEUDO_PARAMETERS, **params}[arg]
-            case "Condition":
-                return condition(arg)
-            case "Fn::Equals":
-                return str(value(arg[0])) == str(value(arg[1]))
-            case "Fn::Not":
-                return not value(arg[0])
-            case "Fn::And":
-                return all(value(item) for item in arg)
-            case "Fn::Or":
-                return any(value(item) for item in arg)
-            case "Fn::Split":
-                return str(value(arg[1])).split(arg[0])
-            case "Fn::Select":
-                return value(arg[1])[int(arg[0])]
-        raise AssertionError(f"condition function {fn} not supported by the test helper")
+        if fn == "Ref":
+            return {**PSEUDO_PARAMETERS, **params}[arg]
+        if fn == "Condition":
+            return condition(arg)
+        if fn not in CONDITION_FUNCTIONS:
+            raise AssertionError(f"condition function {fn} not supported by the test helper")
+        return CONDITION_FUNCTIONS[fn](arg, value)
 
     def condition(name: str) -> bool:
         if name not in results:
