@@ -21,8 +21,31 @@ def item_fields(item: Item) -> dict[str, Any]:
     return {"token": item_key(item)}
 
 
+class _Answered:
+    """What a per-item result of either endpoint says: its item, status, code and reason."""
+
+    __slots__ = ()
+    index: int
+    item: Item
+    status: str
+    code: int | None
+    reason: str | None
+
+    @property
+    def key(self) -> str:
+        return item_key(self.item)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.index, **item_fields(self.item)}
+        out["status"] = self.status
+        out["code"] = self.code
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
 @dataclass(frozen=True, slots=True)
-class ItemResult:
+class ItemResult(_Answered):
     """One input item's fate. ``accepted`` is TPNS's word: batchoperate applies asynchronously.
 
     ``failed`` is a permanent per-item refusal (``code`` says why); ``error`` means the call
@@ -36,18 +59,6 @@ class ItemResult:
     code: int | None
     reason: str | None = None
     error: TpnsError | None = None
-
-    @property
-    def key(self) -> str:
-        return item_key(self.item)
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"index": self.index, **item_fields(self.item)}
-        out["status"] = self.status
-        out["code"] = self.code
-        if self.reason:
-            out["reason"] = self.reason
-        return out
 
 
 class ItemsFailedError(TpnsError):
@@ -105,7 +116,7 @@ class BatchResult:
 
 
 @dataclass(frozen=True, slots=True)
-class QueryItem:
+class QueryItem(_Answered):
     index: int
     item: str | Account
     status: QueryStatus
@@ -114,18 +125,6 @@ class QueryItem:
     accounts: tuple[Account, ...] = ()
     reason: str | None = None
     error: TpnsError | None = None
-
-    @property
-    def key(self) -> str:
-        return item_key(self.item)
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"index": self.index, **item_fields(self.item)}
-        out["status"] = self.status
-        out["code"] = self.code
-        if self.reason:
-            out["reason"] = self.reason
-        return out
 
 
 @dataclass(slots=True)

@@ -67,6 +67,11 @@ def _unreachable(name: str) -> UpstreamUnavailableError:
     return UpstreamUnavailableError(f"could not reach TPNS ({name})")
 
 
+def _failure_name(exc: BaseException, names: tuple[tuple[type[BaseException], str], ...]) -> str:
+    """The name ``requests`` would give a urllib3 failure (what the error messages say)."""
+    return next((name for kind, name in names if isinstance(exc, kind)), "ConnectionError")
+
+
 class Urllib3Transport:
     """A urllib3 pool (``pool_size`` connections per host), no retries or redirects of its own.
 
@@ -106,26 +111,22 @@ class Urllib3Transport:
                 redirect=False,
                 preload_content=False,
             )
-        except exceptions.NewConnectionError:
+        except exceptions.NewConnectionError:  # (a ConnectTimeoutError, for urllib3)
             raise _unreachable("ConnectionError") from None
         except exceptions.TimeoutError:
             raise _timed_out(timeout) from None
-        except exceptions.SSLError:
-            raise _unreachable("SSLError") from None
-        except exceptions.ProxyError:
-            raise _unreachable("ProxyError") from None
-        except (exceptions.HTTPError, OSError):
-            raise _unreachable("ConnectionError") from None
+        except (exceptions.HTTPError, OSError) as exc:
+            sending = ((exceptions.SSLError, "SSLError"), (exceptions.ProxyError, "ProxyError"))
+            raise _unreachable(_failure_name(exc, sending)) from None
         try:
             content = response.read()
-        except exceptions.ProtocolError:
-            raise _unreachable("ChunkedEncodingError") from None
-        except exceptions.DecodeError:
-            raise _unreachable("ContentDecodingError") from None
-        except exceptions.SSLError:
-            raise _unreachable("SSLError") from None
-        except (exceptions.HTTPError, OSError):
-            raise _unreachable("ConnectionError") from None
+        except (exceptions.HTTPError, OSError) as exc:
+            reading = (
+                (exceptions.ProtocolError, "ChunkedEncodingError"),
+                (exceptions.DecodeError, "ContentDecodingError"),
+                (exceptions.SSLError, "SSLError"),
+            )
+            raise _unreachable(_failure_name(exc, reading)) from None
         finally:
             response.release_conn()
         return HttpAnswer(response.status, content, response.headers)
