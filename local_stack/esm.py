@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -47,35 +47,29 @@ class PollStats:
     failed: int = 0
 
 
+@dataclass(eq=False)
 class SqsEventSourceMapping:
-    def __init__(
-        self,
-        sqs: Any,
-        queue_url: str,
-        handler: Handler,
-        *,
-        batch_size: int = 10,
-        function_name: str = "local-function",
-        timeout_s: float = 90.0,
-        retry_visibility_s: int = 0,
-        region: str = "us-east-1",
-        report_batch_item_failures: bool = True,
-        batching_window_s: float = 0.0,
-    ) -> None:
-        self.sqs = sqs
-        self.queue_url = queue_url
-        self.handler = handler
-        self.batch_size = batch_size
-        self.function_name = function_name
-        self.timeout_s = timeout_s
-        self.retry_visibility_s = retry_visibility_s
-        self.queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        self.region = region
-        self.report_batch_item_failures = report_batch_item_failures
-        self.batching_window_s = batching_window_s
-        self.stats = PollStats()
+    """Lambda's SQS event source mapping for one queue and handler, polled in this process."""
+
+    sqs: Any
+    queue_url: str
+    handler: Handler
+    _: KW_ONLY
+    batch_size: int = 10
+    function_name: str = "local-function"
+    timeout_s: float = 90.0
+    retry_visibility_s: int = 0
+    region: str = "us-east-1"
+    report_batch_item_failures: bool = True
+    batching_window_s: float = 0.0
+    stats: PollStats = field(default_factory=PollStats, init=False)
+    queue_arn: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["QueueArn"]
+        )
+        self.queue_arn = attributes["Attributes"]["QueueArn"]
 
     def poll_once(self, wait_time_s: int = 0) -> int:
         """One receive → invoke → delete round; returns how many messages were delivered."""

@@ -73,20 +73,22 @@ class BulkReport:
 
 
 @dataclass(frozen=True, slots=True)
-class Never:
-    """The message can never succeed: to the DLQ as it is (its items, if parsed, counted)."""
-
+class _NotDone:
     record: Record
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Never(_NotDone):
+    """The message can never succeed: to the DLQ as it is (its items, if parsed, counted)."""
+
     message: Message | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class Redeliver:
+class Redeliver(_NotDone):
     """The message may succeed later: back to the queue, nothing counted."""
 
-    record: Record
-    reason: str
     sent: Sent | None = None
 
 
