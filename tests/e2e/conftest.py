@@ -22,7 +22,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
 
 @pytest.fixture(scope="module")
 def jobs_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    """A stack for the jobs tests (``JOBS_STACK_OPTIONS``: TPNS calls one at a time, three
+    """A stack for the jobs tests (``JOBS_STACK_OPTIONS``: TPNS calls one at a time, two
     receives before the DLQ, short delays), shared by the module's tests."""
     running = start_stack(tmp_path_factory.mktemp("jobs-stack"), *JOBS_STACK_OPTIONS)
     yield running

@@ -164,12 +164,12 @@ def _wait_quiet(quiet: Callable[[], bool], timeout_s: float) -> None:
 
 
 #: The jobs tests' stack: TPNS calls one at a time (a message's chunks go in order, so a fault
-#: that fires N times fails exactly its first chunk), a message dead-lettered on its third
+#: that fires N times fails exactly its first chunk), a message dead-lettered on its second
 #: receive, verification 1 s after a write, and no QPS cap worth the name (loopback).
 JOBS_STACK_OPTIONS = (
     "--verify-delay", "1",
     "--apply-delay", "0.5",
-    "--parameter-overrides", "TpnsMaxConcurrency=1", "TpnsMaxQps=1000", "BulkMaxReceiveCount=3",
+    "--parameter-overrides", "TpnsMaxConcurrency=1", "TpnsMaxQps=1000", "BulkMaxReceiveCount=2",
 )  # fmt: skip
 #: The ledger tests' stack: verification 1 s after a write (then 2 s, 4 s), TPNS applying
 #: 0.5 s after accepting, and no QPS cap worth the name.
