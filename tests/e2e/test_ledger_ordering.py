@@ -6,16 +6,21 @@ the bundle must reach the ledger's state under either.
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from tests.support.emulator_admin import EmulatorAdmin, tokens_sent
 from tests.support.local_stack import RunningStack
+from tests.support.random_ops import random_ops, state_in_issued_order
 from tests.support.stack_jobs import (
     bind_body,
     bind_message,
     bulk_queue_delay,
     messages_delayed,
     now_ms,
+    queue_is_empty,
+    send_all_to_bulk_queue,
     send_to_bulk_queue,
     submit_job,
     token_bindings,
@@ -123,3 +128,51 @@ def test_of_two_jobs_binding_a_token_the_later_issued_wins_whichever_is_delivere
     superseded = 1 if delivered_last == "earlier" else 0
     assert first_job.last["items"]["superseded"] == superseded
     assert second_job.last["items"]["accepted"] == 1
+
+
+RANDOM_TOKENS = [f"rnd-{i:02d}" for i in range(50)]
+
+
+def random_accounts(scope: str) -> list[tuple[str, int]]:
+    """Thirteen accounts of three types, this test's own (an op 5 unbinds an account from
+    every token of the app, so two tests must not share one)."""
+    mobile = f"+86137{SCOPES.index(scope)}000000"
+    return [
+        *((f"user-{i}-{scope}", 0) for i in range(5)),
+        *((f"user-{i}-{scope}@x.cn", 1005) for i in range(5)),
+        *((f"{mobile}{i}", 1002) for i in range(3)),
+    ]
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+def test_500_random_operations_delivered_shuffled_with_repeats_and_faults_end_in_issued_order(
+    ledger_stack: RunningStack, ledger_tpns: EmulatorAdmin, scope: str
+) -> None:
+    # GIVEN 500 binds and unbinds (all four kinds) of 50 tokens and 13 accounts, issued at
+    # random instants
+    rng = random.Random(f"ordering-{scope}")
+    tokens = [f"{t}-{scope}" for t in RANDOM_TOKENS]
+    accounts = random_accounts(scope)
+    ops = random_ops(rng, 500, tokens, accounts, start_ms=now_ms() - 600_000)
+    # AND TPNS with this override scope, failing 20% of calls with a 503
+    ledger_tpns.configure(override_scope=scope)
+    ledger_tpns.seed(rng.randrange(1 << 30))
+    ledger_tpns.fault("http", status=503, probability=0.2)
+
+    # WHEN they are queued shuffled, 50 of them twice, and the stack has done all it will do
+    # (two bulk invocations at once, verification alongside)
+    deliveries = ops + rng.sample(ops, 50)
+    rng.shuffle(deliveries)
+    send_all_to_bulk_queue(ledger_stack, [op.message() for op in deliveries])
+    wait_until_idle(ledger_stack, timeout_s=180)
+
+    # THEN the faults happened, and no message was dead-lettered
+    stats = ledger_tpns.stats()
+    assert stats["faults_fired"]["http"] / stats["requests"] > 0.15
+    assert queue_is_empty(ledger_stack, "BulkDeadLetterQueueUrl")
+    # AND TPNS holds, for every token, what the operations applied in issued order leave
+    expected = state_in_issued_order(ops, tokens)
+    held = ledger_tpns.state()
+    assert {t: held.get(t, set()) for t in tokens} == expected
+    # AND so does the ledger
+    assert {t: token_bindings(ledger_stack, t) for t in tokens} == expected

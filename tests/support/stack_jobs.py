@@ -124,6 +124,16 @@ def send_to_bulk_queue(stack: RunningStack, body: dict[str, Any], delay_s: int =
     )
 
 
+def send_all_to_bulk_queue(stack: RunningStack, bodies: list[dict[str, Any]]) -> None:
+    """Queue messages in this order, ten per SendMessageBatch."""
+    sqs, url = stack.sqs(), stack.outputs["BulkQueueUrl"]
+    for start in range(0, len(bodies), 10):
+        part = bodies[start : start + 10]
+        entries = [{"Id": str(i), "MessageBody": json.dumps(b)} for i, b in enumerate(part)]
+        answer = sqs.send_message_batch(QueueUrl=url, Entries=entries)  # type: ignore[arg-type]
+        assert not answer.get("Failed"), answer
+
+
 def queue_is_empty(stack: RunningStack, output: str) -> bool:
     """Nothing on the queue: not waiting, not in flight, not delayed."""
     attributes = stack.sqs().get_queue_attributes(
