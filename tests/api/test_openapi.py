@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.support.api_events import api_event_body
+from tests.support.api_events import ApiFunctions, api_event, api_event_body
 from tests.support.paths import OPENAPI_PATH
 from tpns_account import RequestValidationError
 from tpns_api.http import contract
@@ -29,7 +29,7 @@ def test_spec_is_valid_openapi_3_1_shaped() -> None:
     # GIVEN the validation models
     # WHEN the spec is built from them
     spec = build_spec()
-    # THEN it is OpenAPI 3.1 with the six paths, and its schemas are valid JSON Schema
+    # THEN it is OpenAPI 3.1 with the ten paths, and its schemas are valid JSON Schema
     assert spec["openapi"] == "3.1.0"
     assert set(spec["paths"]) == {
         "/v1/bind",
@@ -38,8 +38,13 @@ def test_spec_is_valid_openapi_3_1_shaped() -> None:
         "/v1/accounts/{account}/tokens",
         "/v1/tokens/{token}/accounts",
         "/v1/jobs",
+        "/v1/jobs/{job_id}",
+        "/v1/jobs/{job_id}/failures",
+        "/v1/tokens/{token}/bindings",
+        "/v1/accounts/{account}/bindings",
     }
-    jsonschema.Draft202012Validator.check_schema(spec["components"]["schemas"]["UnbindBody"])
+    for name in ("UnbindBody", "JobStatus", "JobFailures", "Bindings"):
+        jsonschema.Draft202012Validator.check_schema(spec["components"]["schemas"][name])
 
 
 def schema_for(name: str) -> dict[str, Any]:
@@ -107,3 +112,28 @@ def test_spec_and_validator_reject_the_same_bodies(
         jsonschema.validate(body, _resolve_refs(schema_for("BindBody")))
     with pytest.raises(RequestValidationError):
         contract.parse_bind(body)
+
+
+def test_the_job_and_ledger_answers_conform_to_their_schemas(api: ApiFunctions) -> None:
+    # GIVEN a job accepted (then replayed), and a token bound through the API
+    accepted = api("jobs", api_event("jobs-bind-idempotent"))
+    replayed = api("jobs", api_event("jobs-bind-idempotent"))
+    job = {"job_id": accepted.body["job_id"]}
+    assert api("bind", api_event("bind")).status == 200
+    # WHEN the job, its failures and the ledger's bindings are read
+    status = api("jobs", api_event("job-status", path_parameters=job))
+    failures = api("jobs", api_event("job-failures", path_parameters=job))
+    token = api("query", api_event("get-token-bindings"))
+    account = api("query", api_event("get-account-bindings"))
+    # THEN each answer is what the spec says that route answers
+    for answer, schema in [
+        (accepted, "JobAccepted"),
+        (replayed, "JobAccepted"),
+        (status, "JobStatus"),
+        (failures, "JobFailures"),
+        (token, "Bindings"),
+        (account, "Bindings"),
+    ]:
+        assert answer.status in (200, 202), answer
+        jsonschema.validate(answer.body, _resolve_refs(schema_for(schema)))
+    assert replayed.body["replayed"] is True and token.body["items"] and account.body["items"]

@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from tpns_account import limits
-from tpns_api.http import contract
+from tpns_api.http import contract, lookups
 
 JSON = "application/json"
 Schema = dict[str, Any]
@@ -155,6 +155,12 @@ def _schemas() -> dict[str, Schema]:
         return branch
 
     nullable_type = {"type": ["integer", "null"], "description": "null: none was given."}
+    nullable_string = {"type": ["string", "null"]}
+    nullable_count = {"type": ["integer", "null"], "description": "null: not known yet."}
+    next_cursor = {
+        "type": ["string", "null"],
+        "description": "Pass as cursor for the next page; null: this was the last.",
+    }
     item_result = {
         "type": "object",
         "required": ["index", "status", "code"],
@@ -220,11 +226,104 @@ def _schemas() -> dict[str, Schema]:
             "type": "object",
             "properties": {
                 "job_id": {"type": "string"},
+                "state": {"type": "string", "enum": ["queued"]},
                 "operation": {"type": "string"},
                 "operator_type": {"type": "integer"},
                 "items": {"type": "integer"},
                 "merged_duplicates": {"type": "integer"},
                 "messages": {"type": "integer"},
+                "status_url": {"type": "string", "description": "Also the Location header."},
+                "replayed": {
+                    "type": "boolean",
+                    "description": "Present (true) when an Idempotency-Key answered its job again.",
+                },
+            },
+        },
+        "JobStatus": {
+            "type": "object",
+            "required": ["job_id", "state", "items", "messages", "failures_url"],
+            "properties": {
+                "job_id": {"type": "string"},
+                "operation": {"type": "string", "enum": ["bind", "unbind"]},
+                "operator_type": {"type": "integer"},
+                "app": nullable_string,
+                "source": {"type": "string", "enum": ["api", "cleanup", "export", "backfill"]},
+                "state": {"type": "string", "enum": list(JOB_STATES)},
+                "created_at": {"type": "string"},
+                "updated_at": {"type": "string"},
+                "finished_at": nullable_string,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "total": nullable_count,
+                        **{name: {"type": "integer"} for name in JOB_COUNTS},
+                        "pending": nullable_count,
+                    },
+                },
+                "messages": {
+                    "type": "object",
+                    "properties": {"total": nullable_count, "done": {"type": "integer"}},
+                },
+                "failures_url": {"type": "string"},
+                "result": {"type": "object"},
+            },
+        },
+        "JobFailures": {
+            "type": "object",
+            "required": ["job_id", "items", "next_cursor"],
+            "properties": {
+                "job_id": {"type": "string"},
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["index", "outcome"],
+                        "properties": {
+                            "index": {"type": "integer"},
+                            "token": {"type": "string"},
+                            "account": {"type": "string"},
+                            "account_type": nullable_type,
+                            "outcome": {
+                                "type": "string",
+                                "enum": ["failed", "dead_lettered", "unverified"],
+                            },
+                            "code": {
+                                "type": ["integer", "null"],
+                                "description": "TPNS's code, when TPNS refused the item.",
+                            },
+                            "reason": nullable_string,
+                        },
+                    },
+                },
+                "next_cursor": next_cursor,
+            },
+        },
+        "Bindings": {
+            "type": "object",
+            "required": ["items", "next_cursor"],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["token", "account", "account_type", "issued_at", "state"],
+                        "properties": {
+                            "token": {"type": "string"},
+                            "account": {"type": "string"},
+                            "account_type": {"type": "integer"},
+                            "issued_at": {
+                                "type": "integer",
+                                "description": "When the operation that bound it was issued "
+                                "(epoch ms); the latest issued wins.",
+                            },
+                            "state": {
+                                "type": "string",
+                                "enum": ["pending", "applied", "failed", "verified", "unverified"],
+                            },
+                        },
+                    },
+                },
+                "next_cursor": next_cursor,
             },
         },
         "Error": {
@@ -246,12 +345,19 @@ def _schemas() -> dict[str, Schema]:
     }
 
 
+JOB_STATES = ("queued", "running", "succeeded", "completed_with_failures", "failed")
+JOB_COUNTS = ("accepted", "failed", "dead_lettered", "superseded", "verified", "unverified")
+
 ERROR_MEANINGS = {
     400: "Invalid request (the message names the field), or unknown app (`unknown_app`).",
+    404: "No such job (`job_not_found`), or no ledger in this deployment (`ledger_off`).",
+    409: "The job_id is taken (`job_exists`), or the first request with this Idempotency-Key "
+    "is still being handled (`idempotency_key_in_progress`).",
     413: "More items than a synchronous request takes; use POST /v1/jobs.",
+    422: "This Idempotency-Key was used with another body (`idempotency_key_reused`).",
     429: "TPNS is throttling the app; see Retry-After.",
     502: "TPNS refused the credentials, configuration or app state (tpns_code in details).",
-    503: "TPNS (or the queue) unreachable after retries.",
+    503: "TPNS, the queue or the bundle's tables (`store_unavailable`) unreachable after retries.",
     504: "TPNS timed out after retries.",
 }
 
@@ -265,11 +371,16 @@ def _ok(answer: str, status: int = 200) -> dict[str, Any]:
     return {str(status): {"description": "OK", "content": {JSON: {"schema": ref(answer)}}}}
 
 
-def _post(summary: str, body: str, answer: str, ok: int = 200) -> dict[str, Any]:
+def _post(
+    summary: str, body: str, answer: str, ok: int = 200, statuses: tuple[int, ...] = ()
+) -> dict[str, Any]:
     return {
         "summary": summary,
         "requestBody": {"required": True, "content": {JSON: {"schema": ref(body)}}},
-        "responses": {**_ok(answer, ok), **errors(400, 413, 429, 502, 503, 504)},
+        "responses": {
+            **_ok(answer, ok),
+            **errors(*sorted({400, 413, 429, 502, 503, 504, *statuses})),
+        },
     }
 
 
@@ -282,6 +393,47 @@ def _path_parameter(name: str, schema: Schema) -> dict[str, Any]:
 
 
 APP_PARAMETER = _query_parameter("app", APP)
+PAGE_PARAMETERS = [
+    _query_parameter(
+        "limit",
+        {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": lookups.MAX_PAGE,
+            "description": f"Items per page (default {lookups.DEFAULT_PAGE}).",
+        },
+    ),
+    _query_parameter(
+        "cursor",
+        {
+            "type": "string",
+            "pattern": _pattern(lookups.CURSOR_REGEX),
+            "description": "The next_cursor of the previous page (opaque; another is 400).",
+        },
+    ),
+]
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": contract.IDEMPOTENCY_KEY,
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "pattern": _pattern(contract.IDEMPOTENCY_KEY_REGEX)},
+    "description": (
+        "The same key and body within 24 hours answer the first request's job again (202, "
+        '"replayed": true) and queue nothing; another body with the key is 422; while the '
+        "first request is still being handled, 409."
+    ),
+}
+
+
+def _read(
+    summary: str, answer: str, parameters: list[dict[str, Any]], statuses: tuple[int, ...]
+) -> dict[str, Any]:
+    """A read of the bundle's own state (a job, the ledger): no TPNS call."""
+    return {
+        "summary": summary,
+        "parameters": parameters,
+        "responses": {**_ok(answer), **errors(*statuses)},
+    }
 
 
 def _lookup(summary: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
@@ -337,8 +489,52 @@ def build_spec() -> dict[str, Any]:
                 )
             },
             "/v1/jobs": {
-                "post": _post(
-                    "Queue a bulk bind/unbind of any size", "JobBody", "JobAccepted", ok=202
+                "post": {
+                    **_post(
+                        "Queue a bulk bind/unbind of any size",
+                        "JobBody",
+                        "JobAccepted",
+                        ok=202,
+                        statuses=(409, 422),
+                    ),
+                    "parameters": [IDEMPOTENCY_KEY_PARAMETER],
+                }
+            },
+            "/v1/jobs/{job_id}": {
+                "get": _read(
+                    "A job's state and counts",
+                    "JobStatus",
+                    [_path_parameter("job_id", NAME)],
+                    (400, 404, 503),
+                )
+            },
+            "/v1/jobs/{job_id}/failures": {
+                "get": _read(
+                    "A page of a job's failed, dead-lettered or unverified items",
+                    "JobFailures",
+                    [_path_parameter("job_id", NAME), *PAGE_PARAMETERS],
+                    (400, 404, 503),
+                )
+            },
+            "/v1/tokens/{token}/bindings": {
+                "get": _read(
+                    "What the ledger binds one token to (desired state, with issued_at)",
+                    "Bindings",
+                    [_path_parameter("token", ref("Token")), APP_PARAMETER],
+                    (400, 404, 502, 503),
+                )
+            },
+            "/v1/accounts/{account}/bindings": {
+                "get": _read(
+                    "A page of the tokens the ledger binds one account to",
+                    "Bindings",
+                    [
+                        _path_parameter("account", ref("AccountName")),
+                        _query_parameter("account_type", ref("AccountType")),
+                        APP_PARAMETER,
+                        *PAGE_PARAMETERS,
+                    ],
+                    (400, 404, 502, 503),
                 )
             },
         },
