@@ -147,7 +147,9 @@ class JobSubmitter:
 
     def status(self, lookup: JobLookup) -> ApiResponse:
         """``GET /v1/jobs/{job_id}``: its state and counts."""
-        return ApiResponse(200, self.jobs.get(lookup.job_id).to_dict())
+        body = self.jobs.get(lookup.job_id).to_dict()
+        body["failures_url"] = lookup.base_path + body["failures_url"]  # as status_url is
+        return ApiResponse(200, body)
 
     def failures(self, lookup: JobLookup) -> ApiResponse:
         """``GET /v1/jobs/{job_id}/failures``: a page of its failed items."""
