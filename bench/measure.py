@@ -205,6 +205,7 @@ class Bench:
             "TPNS_MAX_QPS": str(config.api_max_qps),
             "BULK_QUEUE_URL": moto.bulk_queue_url,
             "DEAD_LETTER_QUEUE_URL": moto.dead_letter_queue_url,
+            "JOBS_TABLE": moto.jobs_table,
             "POWERTOOLS_SERVICE_NAME": "tpns-bindings",
             "POWERTOOLS_METRICS_NAMESPACE": "TpnsBindings",
             "POWERTOOLS_LOG_LEVEL": "INFO",

@@ -98,9 +98,19 @@ class Moto(ServerProcess):
             )
             self.bulk_queue_url = self._sqs.create_queue(QueueName="bench-bulk")["QueueUrl"]
             self.dead_letter_queue_url = self._sqs.create_queue(QueueName="bench-dlq")["QueueUrl"]
+            self.jobs_table = self._create_jobs_table()
         except Exception:
             self.stop()
             raise
+
+    def _create_jobs_table(self) -> str:
+        """The jobs table the jobs function requires, as template.yaml declares it."""
+        from local_stack.resources import declared
+        from local_stack.template import Template
+
+        spec = declared(Template(ROOT / "template.yaml")).tables["JobsTable"]
+        self._client("dynamodb").create_table(TableName="bench-jobs", **spec.definition)
+        return "bench-jobs"
 
     def new_queue(self, name: str) -> str:
         """A fresh queue (moto's SQS slows down as a queue fills)."""

@@ -240,6 +240,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _api(
         self, method: str, path: str, query: str, body: bytes
     ) -> tuple[int, dict[str, str], bytes, str]:
+        # Served at the root and, as API Gateway's own URL has it, under the stage: the URLs
+        # the API answers with (a job's Location) carry the stage the event says was used.
+        staged = f"/{self.server.stage}/"
+        if path.startswith(staged):
+            path = path[len(staged) - 1 :]
         match = self.server.router.match(method, path)
         if match is None:
             return (*_gateway_error(403, "Missing Authentication Token"), "")

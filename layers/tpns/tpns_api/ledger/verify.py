@@ -86,6 +86,7 @@ class VerifyScheduler:
         *,
         job_id: str | None = None,
         attempt: int = 1,
+        first_chunk: int = 0,
     ) -> None:
         if not targets:
             return
@@ -93,7 +94,7 @@ class VerifyScheduler:
             VerifyRequest(
                 op_id, app, attempt, tuple(targets[i : i + TARGETS_PER_MESSAGE]), job_id, n
             )
-            for n, i in enumerate(range(0, len(targets), TARGETS_PER_MESSAGE))
+            for n, i in enumerate(range(0, len(targets), TARGETS_PER_MESSAGE), first_chunk)
         ]
         delay = min(MAX_DELAY_S, self.delay_s * 2 ** (attempt - 1))
         self.sender.send(
@@ -144,6 +145,9 @@ class Verifier:
                 mismatched,
                 job_id=request.job_id,
                 attempt=request.attempt + 1,
+                # Its own chunk number (one message: it holds at most this request's targets),
+                # so each chunk's next check counts in the job under a name of its own.
+                first_chunk=request.chunk,
             )
         report.verified, report.unverified = len(matched), len(unverified)
         self.ledger.record_verifications(

@@ -1,0 +1,30 @@
+"""DynamoDB unreachable: the sync routes record in the ledger first, so nothing reaches TPNS."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.api_events import ApiFunctions, api_event
+from tests.support.outage import dynamodb_unreachable
+from tpns_emulator import TpnsEmulator
+
+
+@pytest.mark.parametrize(("function", "event"), [("bind", "bind"), ("unbind", "unbind-token-list")])
+def test_a_sync_write_answers_503_and_sends_nothing_when_dynamodb_is_unreachable(
+    api: ApiFunctions,
+    emulator: TpnsEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    function: str,
+    event: str,
+) -> None:
+    # GIVEN the functions' DynamoDB out of reach (the ledger cannot be written)
+    dynamodb_unreachable(monkeypatch)
+    api.reset()
+
+    # WHEN a bind or an unbind comes
+    answer = api(function, api_event(event))
+
+    # THEN it answers 503 store_unavailable, and TPNS got no request at all
+    assert answer.status == 503, answer
+    assert answer.body["error"]["code"] == "store_unavailable"
+    assert emulator.stats.requests == 0
