@@ -8,7 +8,8 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: test lint typecheck pytest venv lock clean emulator openapi sam-build run cleanup-now bench
 
-test: lint typecheck pytest sam-build
+# sam-build before pytest: tests/artifact reads the artifact.
+test: lint typecheck sam-build pytest
 
 venv: $(STAMP)
 
@@ -30,7 +31,9 @@ pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # `sam build` without Docker, from a separate venv with a pinned SAM CLI (its dependencies
-# clash with the dev pins). Needs python3.11 on PATH (the functions' runtime) and PyPI.
+# clash with the dev pins). Every resource is built by lambda-build/Makefile (BuildMethod: makefile),
+# which ships unchecked-hash .pyc; it needs make, python3.11 on PATH (the functions' runtime)
+# and PyPI.
 SAM_CLI_VERSION ?= 1.170.0
 SAM_VENV  ?= .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)

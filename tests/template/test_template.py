@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections.abc import Callable
 from typing import Any
 
@@ -52,6 +53,7 @@ EXPECTED_ROUTES = {
 ALLOWED_LINT_WARNINGS: dict[str, str] = {}
 
 API_GATEWAY_TIMEOUT_S = 29
+PACKAGING = {"BuildMethod": "makefile", "ContextPath": "lambda-build"}
 SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:tpns/prod-AbCdEf"
 KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 HTTP_METHODS = {
@@ -194,9 +196,45 @@ def test_layer_is_built_from_layers_tpns_for_python311_arm64(sam_template: Templ
     assert layer["Properties"]["ContentUri"] == "layers/tpns/"
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.11"]
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
-    assert layer["Metadata"] == {"BuildMethod": "python3.11", "BuildArchitecture": "arm64"}
+    assert layer["Metadata"] == {**PACKAGING, "BuildArchitecture": "arm64"}
     assert (ROOT / "layers/tpns/requirements.txt").is_file()
     assert (ROOT / "layers/tpns/tpns_account/__init__.py").is_file()
+
+
+def test_every_resource_is_built_by_the_lambda_build_makefile_for_the_runtime(
+    sam_template: Template,
+) -> None:
+    # GIVEN the functions and the layer, and lambda-build/Makefile
+    resources = {
+        name: body
+        for name, body in sam_template["Resources"].items()
+        if body["Type"] in ("AWS::Serverless::Function", "AWS::Serverless::LayerVersion")
+    }
+    makefile = (ROOT / "lambda-build" / "Makefile").read_text(encoding="utf-8")
+    settings = dict(re.findall(r"^(LAMBDA_\w+)\s*:=\s*(\S+)", makefile, re.M))
+    # THEN each is built by it (so `sam build` ships bytecode), and it has a target for each
+    for name, body in resources.items():
+        assert {k: body["Metadata"][k] for k in PACKAGING} == PACKAGING, name
+        dry_run = subprocess.run(
+            [
+                "make",
+                "-n",
+                "-f",
+                "lambda-build/Makefile",
+                f"build-{name}",
+                "ARTIFACTS_DIR=/nowhere",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert dry_run.returncode == 0, (name, dry_run.stderr)
+    # AND it compiles for the template's runtime and installs wheels for its architecture
+    assert settings["LAMBDA_PYTHON"] == sam_template["Globals"]["Function"]["Runtime"]
+    assert sam_template["Globals"]["Function"]["Architectures"] == ["arm64"]
+    assert settings["LAMBDA_PLATFORM"].endswith("_aarch64")
+    assert "--invalidation-mode unchecked-hash" in makefile
 
 
 def test_environment_comes_from_parameters_with_the_readme_defaults(
