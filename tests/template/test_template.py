@@ -53,6 +53,12 @@ EXPECTED_ROUTES = {
 ALLOWED_LINT_WARNINGS: dict[str, str] = {}
 
 API_GATEWAY_TIMEOUT_S = 29
+# Each kind of function has its own memory parameter (latency for the API, GB-s for the rest).
+MEMORY_PARAMETERS = {
+    **dict.fromkeys(API_FUNCTIONS, "ApiFunctionMemorySize"),
+    "BulkFunction": "BulkFunctionMemorySize",
+    "CleanupFunction": "CleanupFunctionMemorySize",
+}
 PACKAGING = {"BuildMethod": "makefile", "ContextPath": "lambda-build"}
 SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:tpns/prod-AbCdEf"
 KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -148,17 +154,32 @@ def test_functions_run_python311_on_arm64_within_api_gateway_timeout(deployed: T
         assert properties["Architectures"] == ["arm64"], name
         if name in API_FUNCTIONS:
             assert properties["Timeout"] < API_GATEWAY_TIMEOUT_S, name
-        assert properties["MemorySize"] == {"Ref": "FunctionMemorySize"}, name
+        assert properties["MemorySize"] == {"Ref": MEMORY_PARAMETERS[name]}, name
         assert properties["Handler"] == "app.lambda_handler", name
 
 
-def test_globals_set_runtime_timeout_and_memory_for_every_function(sam_template: Template) -> None:
+def test_globals_set_runtime_timeout_and_the_api_memory(sam_template: Template) -> None:
     # GIVEN the Globals section
     function_globals = sam_template["Globals"]["Function"]
-    # THEN runtime, timeout and memory are set once for all functions
+    # THEN runtime and timeout are set once, memory to the API functions' size (bulk and
+    # cleanup set their own)
     assert function_globals["Runtime"] == "python3.11"
     assert function_globals["Timeout"] < API_GATEWAY_TIMEOUT_S
-    assert sam_template["Parameters"]["FunctionMemorySize"]["Default"] == 128
+    assert function_globals["MemorySize"] == {"Ref": "ApiFunctionMemorySize"}
+    assert "FunctionMemorySize" not in sam_template["Parameters"]
+
+
+def test_memory_defaults_are_the_documented_ones(sam_template: Template) -> None:
+    # GIVEN the memory parameters and the README's deploy table
+    parameters = sam_template["Parameters"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = dict(re.findall(r"^\s*\| `(\w+MemorySize)` \| .* \| (\d+)\b", readme, re.M))
+    for parameter in sorted(set(MEMORY_PARAMETERS.values())):
+        default = parameters[parameter]["Default"]
+        # THEN each is a Lambda size with the README's default
+        assert parameters[parameter]["MinValue"] == 128, parameter
+        assert parameters[parameter]["MaxValue"] == 10240, parameter
+        assert documented[parameter] == str(default), parameter
 
 
 def test_each_function_has_its_own_code_directory(sam_template: Template) -> None:
