@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: test lint typecheck pytest venv lock clean emulator openapi sam-build run cleanup-now bench
 
-# sam-build before pytest: tests/artifact reads the artifact.
+# sam-build before pytest: tests/artifact and the benchmark's smoke run read the artifact.
 test: lint typecheck sam-build pytest
 
 venv: $(STAMP)
@@ -70,8 +70,9 @@ run: $(STAMP)
 cleanup-now: $(STAMP)
 	$(BIN)/python -m local_stack --state-dir $(LOCAL_STACK_DIR) trigger
 
-# Cold start, warm overhead, bulk throughput and memory against baselines; writes BENCHMARKS.md.
-bench: $(STAMP)
+# Cold start (from the fresh sam build artifact), warm overhead, bulk throughput and memory
+# against baselines; writes BENCHMARKS.md and its charts (docs/benchmarks/).
+bench: $(STAMP) sam-build
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # A TPNS emulator on 127.0.0.1:8080 with a demo app, for trying the client by hand.

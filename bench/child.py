@@ -5,7 +5,8 @@ pays for the handler's imports and nothing of the benchmark's. The parent passes
 (handler file, event file, sizes) and reads one JSON result file back.
 
 Modes:
-  cold  import the handler, serve one request, record the monotonic time it answered.
+  cold  import the handler, serve one request, record the monotonic time it answered and which
+        modules were compiled from source on the way (none, when the shipped bytecode is used).
   warm  serve the same request many times; in the same process, post the same body with a bare
         ``requests.Session`` (or boto3 SQS for jobs) as the baseline, interleaved in blocks.
   bulk  a small warm-up batch, then the big SQS batch; duration, CPU seconds, the answer.
@@ -13,15 +14,20 @@ Modes:
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import resource
-import sys
 import time
-import uuid
-from pathlib import Path
-from types import ModuleType
-from typing import Any
+
+STARTED = time.monotonic()  # the interpreter is up: what came before is its startup
+
+import importlib.machinery  # noqa: E402 - after the clock
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+import uuid  # noqa: E402
+from pathlib import Path  # noqa: E402
+from types import ModuleType  # noqa: E402
+from typing import Any  # noqa: E402
 
 OK_STATUSES = (200, 202)
 
@@ -31,15 +37,29 @@ class Context:
 
     function_name = "tpns-bench"
     function_version = "$LATEST"
-    memory_limit_in_mb = 128
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:tpns-bench"
 
     def __init__(self, remaining_ms: int) -> None:
         self.aws_request_id = str(uuid.uuid4())
+        self.memory_limit_in_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"))
         self._deadline = time.monotonic() + remaining_ms / 1000
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def count_compiles() -> list[str]:
+    """Record every module the import system compiles from source (no usable .pyc)."""
+    compiled: list[str] = []
+    loader: Any = importlib.machinery.SourceFileLoader
+    original = loader.source_to_code
+
+    def source_to_code(self: Any, data: Any, path: Any, *, _optimize: int = -1) -> Any:
+        compiled.append(str(path))
+        return original(self, data, path, _optimize=_optimize)
+
+    loader.source_to_code = source_to_code
+    return compiled
 
 
 def load_handler(path: str) -> Any:
@@ -70,11 +90,20 @@ def check(answer: Any) -> int:
 
 
 def cold(spec: dict[str, Any]) -> dict[str, Any]:
+    compiled = count_compiles()
     event = json.loads(Path(spec["event"]).read_text())
     handler = load_handler(spec["handler"])
+    imported = time.monotonic()
     status = check(handler(event, Context(25_000)))
     done = time.monotonic()
-    return {"done": done, "status": status, "rss_kb": peak_rss_kb()}
+    return {
+        "started": STARTED,
+        "imported": imported,
+        "done": done,
+        "status": status,
+        "rss_kb": peak_rss_kb(),
+        "compiled": compiled,
+    }
 
 
 def warm(spec: dict[str, Any]) -> dict[str, Any]:
@@ -197,11 +226,13 @@ def bulk(spec: dict[str, Any]) -> dict[str, Any]:
         raise SystemExit(f"warm-up batch failed: {answer}")
     before = _emulator_stats(spec["emulator"])
     cpu_before = cpu_seconds()
+    wall_started = time.time()  # the emulator stamps its calls with the wall clock
     started = time.monotonic()
     answer = handler(event, Context(spec["timeout_ms"]))
     elapsed = time.monotonic() - started
     cpu = cpu_seconds() - cpu_before
     after = _emulator_stats(spec["emulator"])
+    answered = sorted(c["at"] for c in after["calls"] if c["at"] >= wall_started)
     return {
         "seconds": elapsed,
         "cpu_s": cpu,
@@ -209,6 +240,11 @@ def bulk(spec: dict[str, Any]) -> dict[str, Any]:
         "calls": after["requests"] - before["requests"],
         "throttled": after["throttled"] - before["throttled"],
         "rss_kb": peak_rss_kb(),
+        # When the first call was answered, and the rate between the first and last answers.
+        "first_answer_s": answered[0] - wall_started if answered else elapsed,
+        "steady_cps": (len(answered) - 1) / (answered[-1] - answered[0])
+        if len(answered) > 1
+        else 0.0,
     }
 
 

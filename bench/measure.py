@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import subprocess
@@ -18,13 +19,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from bench.lambda_env import CpuShare, Layout, LayoutError, check_fresh, cpu_share_support
 from bench.servers import ACCESS_ID, FAKE_AWS, ROOT, SECRET_ID, SECRET_KEY, Emulator, Moto
+from bench.template import Template
 
 CHILD = Path(__file__).with_name("child.py")
 FLOOR = Path(__file__).with_name("floor_handler.py")
 NAIVE = Path(__file__).with_name("naive_handler.py")
 FUNCTIONS = ("bind", "unbind", "query", "jobs")
+LOGICAL_IDS = {
+    "bind": "BindFunction",
+    "unbind": "UnbindFunction",
+    "query": "QueryFunction",
+    "jobs": "JobsFunction",
+    "bulk": "BulkFunction",
+}
 API_EVENTS = {
     "bind": "bind.json",
     "unbind": "unbind-token-list.json",
@@ -40,13 +51,29 @@ CHILD_TIMEOUT_S = 300
 LAMBDA_ENV = {
     "AWS_LAMBDA_FUNCTION_NAME": "tpns-bench",
     "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
     "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/tpns-bench",
+    "AWS_LAMBDA_LOG_STREAM_NAME": "2026/12/01/[$LATEST]0123456789abcdef0123456789abcdef",
+    "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
     "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+    "_HANDLER": "app.lambda_handler",
+    "TZ": ":UTC",
     "_X_AMZN_TRACE_ID": (
         "Root=1-65f00f22-9e1bd4b1f42f2a9ffc940ecd;Parent=53995c3f42cd8ad8;Sampled=1"
     ),
 }
+# Cold-start modes: how the process finds its code.
+CACHED = "cached"  # the source tree, bytecode caches written by a discarded first run
+SHIPPED = "shipped"  # the sam build artifact as Lambda has it (lambda_env.Layout)
+NOPYC = "nopyc"  # the same without .pyc: what sam build shipped before lambda-build/Makefile
+COLD_CASES = (
+    (SHIPPED, "function"),
+    (SHIPPED, "floor"),
+    (NOPYC, "function"),
+    (NOPYC, "floor"),
+    (CACHED, "function"),
+    (CACHED, "floor"),
+    (CACHED, "naive"),
+)
 
 
 class BenchError(RuntimeError):
@@ -57,15 +84,20 @@ class BenchError(RuntimeError):
 class Config:
     runs: int = 5
     bulk_runs: int = 3
+    share_runs: int = 3
     functions: tuple[str, ...] = FUNCTIONS
     discard_first: bool = True
+    # Memory sizes whose CPU share the cold start is measured at (as shipped), for these.
+    share_sizes: tuple[int, ...] = (128, 256, 512, 1024)
+    share_functions: tuple[str, ...] = ("bind",)
+    import_runs: int = 3
     warm_warmup: int = 30
     warm_blocks: int = 5
     warm_block_size: int = 40
     bulk_messages: int = 10
     bulk_items: int = 1000
     latency_s: float = 0.05
-    concurrencies: tuple[int, ...] = (8, 16)
+    concurrencies: tuple[int, ...] = (4, 8, 16)
     unlimited_qps: float = 100_000.0
     qps_cap: float = 100.0
     qps_below: float = 80.0
@@ -73,8 +105,6 @@ class Config:
     throttle_concurrency: int = 16
     seq_calls: int = 40
     noop_seconds: float = 2.0
-    api_max_qps: float = 50.0  # the template's TpnsMaxQps default
-    api_concurrency: int = 8  # the template's TpnsMaxConcurrency default
 
     @classmethod
     def smoke(cls) -> Config:
@@ -82,7 +112,11 @@ class Config:
         return cls(
             runs=1,
             bulk_runs=1,
+            share_runs=1,
+            functions=("bind", "jobs"),  # both kinds of bare call (TPNS, SQS)
             discard_first=False,
+            share_sizes=(1024,),
+            import_runs=1,
             warm_warmup=2,
             warm_blocks=1,
             warm_block_size=3,
@@ -101,8 +135,11 @@ class Config:
 
 @dataclass
 class ColdSample:
-    seconds: float
+    seconds: float  # spawn -> first answer
+    startup_s: float  # spawn -> the interpreter runs child.py
+    import_s: float  # importing the handler module
     rss_kb: int
+    compiled: int  # modules compiled from source during the run
 
 
 @dataclass
@@ -123,6 +160,8 @@ class BulkSample:
     throttled: int
     failed_messages: int
     rss_kb: int
+    first_answer_s: float
+    steady_cps: float
 
 
 @dataclass
@@ -131,13 +170,24 @@ class BulkScenario:
     concurrency: int
     client_qps: float
     emulator_cap: float | None
+    memory_mb: int | None = None  # run on that size's CPU share
     samples: list[BulkSample] = field(default_factory=list)
+
+
+# mode (or memory size, for CPU-share runs) -> function -> variant -> samples
+ColdRuns = dict[str, dict[str, list[ColdSample]]]
 
 
 @dataclass
 class Results:
     config: Config
-    cold: dict[str, dict[str, list[ColdSample]]] = field(default_factory=dict)
+    settings: dict[str, float] = field(default_factory=dict)  # the template's defaults
+    cold: dict[str, ColdRuns] = field(default_factory=dict)
+    shares: dict[int, ColdRuns] = field(default_factory=dict)
+    share_note: str | None = None  # why CPU shares could not be measured
+    readonly_note: str = ""
+    # variant ("floor", "bind", "bind without .pyc", ...) -> module -> self µs per run
+    imports: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     warm: dict[str, list[WarmSample]] = field(default_factory=dict)
     bulk: list[BulkScenario] = field(default_factory=list)
     sequential_bps: list[float] = field(default_factory=list)
@@ -191,7 +241,16 @@ class Bench:
         self.moto = moto
         self.emulator = emulator
         self.scratch = scratch
+        self.template = Template.load()
         self._count = 0
+        self._layout: Layout | None = None
+        api_memory = self.template.memory_mb(LOGICAL_IDS["bind"])
+        self.settings = {
+            "qps": self.template.default("TpnsMaxQps"),
+            "concurrency": self.template.default("TpnsMaxConcurrency"),
+            "api_memory_mb": float(api_memory),
+            "bulk_memory_mb": float(self.template.memory_mb(LOGICAL_IDS["bulk"])),
+        }
         self.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "C.UTF-8",
@@ -201,32 +260,45 @@ class Bench:
             "TPNS_SECRET_ID": SECRET_ID,
             "TPNS_ENDPOINT": emulator.url,
             "TPNS_TIMEOUT_S": "5",
-            "TPNS_MAX_CONCURRENCY": str(config.api_concurrency),
-            "TPNS_MAX_QPS": str(config.api_max_qps),
+            "TPNS_MAX_CONCURRENCY": f"{self.settings['concurrency']:g}",
+            "TPNS_MAX_QPS": f"{self.settings['qps']:g}",
             "BULK_QUEUE_URL": moto.bulk_queue_url,
             "DEAD_LETTER_QUEUE_URL": moto.dead_letter_queue_url,
             "POWERTOOLS_SERVICE_NAME": "tpns-bindings",
             "POWERTOOLS_METRICS_NAMESPACE": "TpnsBindings",
             "POWERTOOLS_LOG_LEVEL": "INFO",
             **LAMBDA_ENV,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(api_memory),
             "LAMBDA_TASK_ROOT": str(scratch),
         }
+
+    def close(self) -> None:
+        if self._layout is not None:
+            self._layout.close()
 
     # -- children -----------------------------------------------------------------------------
 
     def _child(
-        self, mode: str, spec: dict[str, Any], env: dict[str, str] | None = None
-    ) -> tuple[float, dict[str, Any]]:
-        """Run child.py; returns (monotonic time just before spawning, its result)."""
+        self,
+        mode: str,
+        spec: dict[str, Any],
+        env: dict[str, str] | None = None,
+        *,
+        argv: list[str] | None = None,
+        cwd: Path | None = None,
+    ) -> tuple[float, dict[str, Any], str]:
+        """Run child.py (``argv`` runs it some other way); (time just before spawning, its
+        result, its stderr)."""
         self._count += 1
         result_file = self.scratch / f"result-{self._count}.json"
         spec_file = self.scratch / f"spec-{self._count}.json"
         spec_file.write_text(json.dumps({**spec, "result": str(result_file)}))
+        command = argv or [sys.executable, str(CHILD)]
         started = time.monotonic()
         done = subprocess.run(
-            [sys.executable, str(CHILD), mode, str(spec_file)],
+            [*command, mode, str(spec_file)],
             env=env or self.env,
-            cwd=self.scratch,
+            cwd=cwd or self.scratch,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -237,41 +309,138 @@ class Bench:
             tail = "\n".join(done.stderr.strip().splitlines()[-15:])
             raise BenchError(f"{mode} {spec.get('handler')} failed ({done.returncode}):\n{tail}")
         result: dict[str, Any] = json.loads(result_file.read_text())
-        return started, result
+        return started, result, done.stderr
 
     @staticmethod
     def handler_file(function: str) -> Path:
         return ROOT / "functions" / function / "app.py"
 
+    def layout(self) -> Layout:
+        """The sam build artifact deployed as Lambda has it (built once per run)."""
+        if self._layout is None:
+            try:
+                check_fresh(self.template)
+                self._layout = Layout(
+                    self.scratch / "lambda",
+                    self.template,
+                    {f: LOGICAL_IDS[f] for f in self.config.functions},
+                )
+            except LayoutError as exc:
+                raise BenchError(str(exc)) from exc
+        return self._layout
+
+    def _deployed(
+        self,
+        variant: str,
+        name: str,
+        memory_mb: int,
+        prefix: list[str] | None = None,
+        flags: tuple[str, ...] = (),
+    ) -> tuple[dict[str, str], list[str], Path, Path]:
+        """(env, argv, cwd, handler) that run ``name`` from the artifact, as Lambda would."""
+        layout = self.layout()
+        deployment = layout.deployment(variant, name)
+        readonly, _ = layout.readonly_prefix()
+        env = {
+            **self.env,
+            "PYTHONPATH": deployment.python_path(),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "LAMBDA_TASK_ROOT": str(deployment.task),
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+        }
+        argv = [*(prefix or []), *readonly, str(layout.python), *flags, "-P", str(CHILD)]
+        return env, argv, deployment.task, deployment.handler
+
     # -- cold start ---------------------------------------------------------------------------
 
+    def _cold(
+        self, mode: str, variant: str, function: str, prefix: list[str] | None = None, mb: int = 0
+    ) -> ColdSample:
+        event = ROOT / "events" / "api" / API_EVENTS[function]
+        if mode == CACHED:
+            path = {"floor": FLOOR, "naive": NAIVE}.get(variant, self.handler_file(function))
+            started, result, _ = self._child("cold", {"handler": str(path), "event": str(event)})
+        else:
+            name = "floor" if variant == "floor" else function
+            memory = mb or int(self.settings["api_memory_mb"])
+            env, argv, cwd, handler = self._deployed(mode, name, memory, prefix)
+            started, result, _ = self._child(
+                "cold", {"handler": str(handler), "event": str(event)}, env, argv=argv, cwd=cwd
+            )
+        return ColdSample(
+            seconds=result["done"] - started,
+            startup_s=result["started"] - started,
+            import_s=result["imported"] - result["started"],
+            rss_kb=result["rss_kb"],
+            compiled=len(result["compiled"]),
+        )
+
     def cold_start(self, results: Results, progress: Any) -> None:
-        """Per run, per function: floor, naive and the function, in a rotating order."""
-        variants = {"floor": FLOOR, "naive": NAIVE}
+        """Per run, per function, every (mode, variant) in a rotating order; then CPU shares."""
+        layout = self.layout()
+        results.readonly_note = layout.readonly_prefix()[1]
         total = self.config.runs + (1 if self.config.discard_first else 0)
         for run in range(total):
             for function in self.config.functions:
-                event = ROOT / "events" / "api" / API_EVENTS[function]
-                order = [("function", self.handler_file(function)), *variants.items()]
-                shift = run % len(order)
-                for variant, path in order[shift:] + order[:shift]:
-                    started, result = self._child(
-                        "cold", {"handler": str(path), "event": str(event)}
-                    )
+                shift = run % len(COLD_CASES)
+                for mode, variant in COLD_CASES[shift:] + COLD_CASES[:shift]:
+                    sample = self._cold(mode, variant, function)
                     if self.config.discard_first and run == 0:
-                        continue  # the first spawn also writes bytecode caches
-                    sample = ColdSample(result["done"] - started, result["rss_kb"])
-                    results.cold.setdefault(function, {}).setdefault(variant, []).append(sample)
+                        continue  # the first spawn also writes bytecode caches, warms copies
+                    runs = results.cold.setdefault(mode, {}).setdefault(function, {})
+                    runs.setdefault(variant, []).append(sample)
             progress(f"cold start run {run + 1}/{total}")
+        results.share_note = cpu_share_support()
+        if results.share_note is None:
+            for mb in self.config.share_sizes:
+                share = CpuShare(mb, f"tpns-bench-{os.getpid()}-{mb}")
+                try:
+                    for run in range(self.config.share_runs):
+                        for function in self.config.share_functions:
+                            variants = (
+                                ("function", "floor") if run % 2 == 0 else ("floor", "function")
+                            )
+                            for variant in variants:
+                                sample = self._cold(SHIPPED, variant, function, share.prefix(), mb)
+                                runs = results.shares.setdefault(mb, {}).setdefault(function, {})
+                                runs.setdefault(variant, []).append(sample)
+                finally:
+                    share.close()
+                progress(f"cold start at {mb} MB's CPU share")
+        layout.check_untouched()
+
+    # -- where the cold start goes --------------------------------------------------------------
+
+    def imports(self, results: Results, progress: Any) -> None:
+        """``python -X importtime`` of each cold start as shipped (and bind's without .pyc)."""
+        cases = [("floor", SHIPPED, "floor", "bind")]
+        cases += [(f, SHIPPED, f, f) for f in self.config.functions]
+        if "bind" in self.config.functions:
+            cases.append(("bind without .pyc", NOPYC, "bind", "bind"))
+        for _ in range(self.config.import_runs):
+            for label, variant, name, event_of in cases:
+                memory = int(self.settings["api_memory_mb"])
+                env, argv, cwd, handler = self._deployed(
+                    variant, name, memory, flags=("-X", "importtime")
+                )
+                event = ROOT / "events" / "api" / API_EVENTS[event_of]
+                _, _, stderr = self._child(
+                    "cold", {"handler": str(handler), "event": str(event)}, env, argv=argv, cwd=cwd
+                )
+                modules = results.imports.setdefault(label, {})
+                for module, self_us in parse_importtime(stderr).items():
+                    modules.setdefault(module, []).append(self_us)
+        progress("import times")
 
     # -- warm overhead ------------------------------------------------------------------------
 
     def warm(self, results: Results, progress: Any) -> None:
+        """At the template's settings: the QPS pacer paces back-to-back requests as deployed."""
         config = self.config
         for run in range(config.runs):
             for function in config.functions:
                 event = ROOT / "events" / "api" / API_EVENTS[function]
-                _, result = self._child(
+                _, result, _ = self._child(
                     "warm",
                     {
                         "handler": str(self.handler_file(function)),
@@ -280,12 +449,9 @@ class Bench:
                         "blocks": config.warm_blocks,
                         "block_size": config.warm_block_size,
                     },
-                    # The QPS pacer would space back-to-back requests 1/QPS apart: a quota,
-                    # not overhead, so it is lifted here (requests spaced as they are in use
-                    # never wait for it). Jobs get an empty queue each run.
+                    # Jobs get an empty queue each run (moto's SQS slows down as a queue fills).
                     {
                         **self.env,
-                        "TPNS_MAX_QPS": f"{config.unlimited_qps:g}",
                         "BULK_QUEUE_URL": self.moto.new_queue(f"bench-warm-{function}-{run}"),
                     },
                 )
@@ -319,6 +485,18 @@ class Bench:
                 config.qps_cap,
             ),
         ]
+        share_note = cpu_share_support()
+        bulk_mb = int(self.settings["bulk_memory_mb"])
+        if share_note is None:
+            scenarios.append(
+                BulkScenario(
+                    "template defaults",
+                    int(self.settings["concurrency"]),
+                    self.settings["qps"],
+                    None,
+                    memory_mb=bulk_mb,
+                )
+            )
         results.bulk = scenarios
         for run in range(config.bulk_runs):
             self.emulator.configure(latency_s=config.latency_s)
@@ -329,45 +507,50 @@ class Bench:
                     **self.env,
                     "TPNS_MAX_CONCURRENCY": str(scenario.concurrency),
                     "TPNS_MAX_QPS": f"{scenario.client_qps:g}",
+                    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(bulk_mb),
                 }
-                _, result = self._child(
-                    "bulk",
-                    {
-                        "handler": str(self.handler_file("bulk")),
-                        "event": str(event_file),
-                        "warmup_event": str(warmup_file),
-                        "timeout_ms": BULK_TIMEOUT_MS,
-                        "emulator": self.emulator.url,
-                    },
-                    env,
-                )
+                spec = {
+                    "handler": str(self.handler_file("bulk")),
+                    "event": str(event_file),
+                    "warmup_event": str(warmup_file),
+                    "timeout_ms": BULK_TIMEOUT_MS,
+                    "emulator": self.emulator.url,
+                }
+                if scenario.memory_mb is None:
+                    _, result, _ = self._child("bulk", spec, env)
+                else:
+                    share = CpuShare(scenario.memory_mb, f"tpns-bench-{os.getpid()}-bulk")
+                    try:
+                        argv = [*share.prefix(), sys.executable, str(CHILD)]
+                        _, result, _ = self._child("bulk", spec, env, argv=argv)
+                    finally:
+                        share.close()
                 scenario.samples.append(BulkSample(**result))
             progress(f"bulk run {run + 1}/{config.bulk_runs}")
         self.emulator.configure()
 
-    def sequential(self, calls: int) -> float:
-        """Bindings/s of one bare session posting 20-binding calls one after another."""
-        import requests
+    def _signed_call(self, items: list[dict[str, Any]]) -> tuple[bytes, dict[str, str]]:
+        body = json.dumps(
+            {"operator_type": 2, "token_accounts": items}, separators=(",", ":")
+        ).encode()
+        return body, sign_headers(body)
 
+    def sequential(self, calls: int) -> float:
+        """Bindings/s of one bare connection posting 20-binding calls one after another."""
         items = bulk_token_accounts(0, calls * ITEMS_PER_CALL)
-        bodies = [
-            json.dumps(
-                {
-                    "operator_type": 2,
-                    "token_accounts": items[i : i + ITEMS_PER_CALL],
-                },
-                separators=(",", ":"),
-            ).encode()
+        requests = [
+            self._signed_call(items[i : i + ITEMS_PER_CALL])
             for i in range(0, len(items), ITEMS_PER_CALL)
         ]
-        url = self.emulator.url + BATCH_PATH
-        with requests.Session() as session:
-            session.post(url, data=bodies[0], headers=sign_headers(bodies[0]), timeout=5)
+        connection = _Connection(self.emulator.url)
+        try:
+            connection.post(*requests[0])
             started = time.monotonic()
-            for body in bodies:
-                answer = session.post(url, data=body, headers=sign_headers(body), timeout=5)
-                answer.raise_for_status()
+            for body, headers in requests:
+                connection.post(body, headers)
             elapsed = time.monotonic() - started
+        finally:
+            connection.close()
         return len(items) / elapsed
 
     # -- the emulator alone -------------------------------------------------------------------
@@ -377,7 +560,7 @@ class Bench:
         top = max(config.concurrencies)
         for run in range(config.bulk_runs):
             self.emulator.configure(latency_s=config.latency_s)
-            for threads in (top, 2 * top):
+            for threads in (*config.concurrencies, 2 * top):
                 results.noop_cps.setdefault(threads, []).append(
                     self.noop(threads, config.noop_seconds)
                 )
@@ -386,30 +569,26 @@ class Bench:
             progress(f"emulator run {run + 1}/{config.bulk_runs}")
 
     def noop(self, threads: int, seconds: float) -> float:
-        """Calls/s the emulator serves to clients that only post pre-built, pre-signed calls."""
-        import requests
-
-        body = json.dumps(
-            {"operator_type": 2, "token_accounts": bulk_token_accounts(0, ITEMS_PER_CALL)},
-            separators=(",", ":"),
-        ).encode()
-        headers = sign_headers(body)
-        url = self.emulator.url + BATCH_PATH
+        """Calls/s the emulator serves to clients that only post a pre-built, pre-signed call,
+        each on a keep-alive ``http.client`` connection (the least a client can do)."""
+        body, headers = self._signed_call(bulk_token_accounts(0, ITEMS_PER_CALL))
         counts = [0] * threads
         failures: list[str] = []
         start = threading.Barrier(threads + 1)
         stop_at = [0.0]
 
         def worker(index: int) -> None:
-            with requests.Session() as session:
-                session.post(url, data=body, headers=headers, timeout=5)
+            connection = _Connection(self.emulator.url)
+            try:
+                connection.post(body, headers)
                 start.wait()
                 while time.monotonic() < stop_at[0]:
-                    answer = session.post(url, data=body, headers=headers, timeout=5)
-                    if answer.status_code != 200:
-                        failures.append(str(answer.status_code))
-                        return
+                    connection.post(body, headers)
                     counts[index] += 1
+            except BenchError as exc:
+                failures.append(str(exc))
+            finally:
+                connection.close()
 
         workers = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
         for thread in workers:
@@ -423,6 +602,37 @@ class Bench:
         if failures:
             raise BenchError(f"the emulator refused no-op calls: {failures[:3]}")
         return sum(counts) / elapsed
+
+
+class _Connection:
+    """One keep-alive connection to the emulator's batchoperate endpoint."""
+
+    def __init__(self, url: str) -> None:
+        self._connection = http.client.HTTPConnection(urlsplit(url).netloc, timeout=5)
+
+    def post(self, body: bytes, headers: dict[str, str]) -> None:
+        self._connection.request("POST", BATCH_PATH, body, headers)
+        answer = self._connection.getresponse()
+        answer.read()
+        if answer.status != 200:
+            raise BenchError(f"HTTP {answer.status}")
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def parse_importtime(stderr: str) -> dict[str, float]:
+    """``-X importtime`` lines -> module -> self time (µs); a module imported twice adds up."""
+    modules: dict[str, float] = {}
+    for line in stderr.splitlines():
+        if not line.startswith("import time:"):
+            continue
+        fields = line[len("import time:") :].split("|")
+        if len(fields) != 3 or not fields[0].strip().isdigit():
+            continue  # the header line
+        module = fields[2].strip()
+        modules[module] = modules.get(module, 0.0) + float(fields[0])
+    return modules
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""How the benchmark runs functions as Lambda does: CPU quotas and artifact freshness.
+"""How the benchmark runs functions as Lambda does: CPU quotas, artifact freshness, import times.
 
 These are the pieces whose mistakes would silently skew the figures, so they are checked against
 fake cgroup trees and artifacts rather than trusted.
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench.lambda_env import CpuShare, LayoutError, check_fresh, cpu_share_support
+from bench.measure import parse_importtime
 from bench.template import FUNCTION, LAYER, Resource, Template
 
 
@@ -94,3 +95,16 @@ def test_an_artifact_older_than_the_tree_is_refused(
     # AND so is an artifact that is not there
     with pytest.raises(LayoutError, match="make sam-build"):
         check_fresh(template, tmp_path / "missing")
+
+
+def test_import_times_are_summed_per_module_and_the_header_skipped() -> None:
+    # GIVEN -X importtime output with its header, nesting and a module seen twice
+    stderr = (
+        "import time: self [us] | cumulative | imported package\n"
+        "import time:       120 |        120 |   _io\n"
+        "import time:      1500 |       2000 |     tpns_account.models\n"
+        "import time:        30 |         30 |   _io\n"
+        "not an import line\n"
+    )
+    # THEN each module's self time is kept, summed when imported twice
+    assert parse_importtime(stderr) == {"_io": 150.0, "tpns_account.models": 1500.0}
