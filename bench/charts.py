@@ -158,6 +158,7 @@ def bulk_chart(results: Results, path: Path) -> None:
         )
     axes.set_xscale("log", base=2)
     axes.set_xticks(levels, [str(c) for c in levels])
+    axes.set_ylim(bottom=0)
     axes.set_xlabel("concurrent upstream calls (TPNS_MAX_CONCURRENCY)")
     axes.set_ylabel("bindings/s")
     axes.set_title(
@@ -172,6 +173,11 @@ def bulk_chart(results: Results, path: Path) -> None:
 
 def warm_chart(results: Results, path: Path) -> None:
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    # Minor ticks labelled at 2 and 5 only, so a decade stays readable.
+    sparse = FuncFormatter(lambda value, _: f"{value:g}" if f"{value:g}"[0] in "25" else "")
 
     functions = list(results.warm)
     columns = 2
@@ -188,6 +194,8 @@ def warm_chart(results: Results, path: Path) -> None:
             fractions = [(i + 1) / len(ordered) for i in range(len(ordered))]
             axes.step(ordered, fractions, where="post", color=colour, label=label)
         axes.set_xscale("log")
+        axes.xaxis.set_major_formatter(plain)
+        axes.xaxis.set_minor_formatter(sparse)
         axes.set_title(function)
         axes.set_xlabel("request latency (ms, log)")
         axes.set_ylabel("fraction of requests")

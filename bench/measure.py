@@ -95,7 +95,9 @@ class Config:
     warm_blocks: int = 5
     warm_block_size: int = 40
     bulk_messages: int = 10
-    bulk_items: int = 1000
+    # 48 calls a message, 480 a batch: whole waves at 4, 8 and 16 in flight, so the batch's last
+    # wave is full and the ideal rate is reachable by a client that adds nothing.
+    bulk_items: int = 960
     latency_s: float = 0.05
     concurrencies: tuple[int, ...] = (4, 8, 16)
     unlimited_qps: float = 100_000.0
@@ -104,7 +106,6 @@ class Config:
     qps_above: float = 150.0
     throttle_concurrency: int = 16
     seq_calls: int = 40
-    noop_seconds: float = 2.0
 
     @classmethod
     def smoke(cls) -> Config:
@@ -129,7 +130,6 @@ class Config:
             seq_calls=2,
             concurrencies=(2, 4),
             throttle_concurrency=4,
-            noop_seconds=0.2,
         )
 
 
@@ -556,52 +556,55 @@ class Bench:
     # -- the emulator alone -------------------------------------------------------------------
 
     def emulator_alone(self, results: Results, progress: Any) -> None:
+        """No-op clients making a bulk batch's worth of calls, at each bulk concurrency."""
         config = self.config
         top = max(config.concurrencies)
+        calls = config.bulk_messages * config.bulk_items // ITEMS_PER_CALL
         for run in range(config.bulk_runs):
             self.emulator.configure(latency_s=config.latency_s)
             for threads in (*config.concurrencies, 2 * top):
-                results.noop_cps.setdefault(threads, []).append(
-                    self.noop(threads, config.noop_seconds)
-                )
+                results.noop_cps.setdefault(threads, []).append(self.noop(threads, calls))
             self.emulator.configure()
-            results.noop_zero_cps.append(self.noop(4, config.noop_seconds))
+            results.noop_zero_cps.append(self.noop(4, 10 * calls))
             progress(f"emulator run {run + 1}/{config.bulk_runs}")
 
-    def noop(self, threads: int, seconds: float) -> float:
-        """Calls/s the emulator serves to clients that only post a pre-built, pre-signed call,
-        each on a keep-alive ``http.client`` connection (the least a client can do)."""
+    def noop(self, threads: int, calls: int) -> float:
+        """Calls/s of ``threads`` clients that only post a pre-built, pre-signed call, ``calls``
+        in all, each on a keep-alive ``http.client`` connection (the least a client can do),
+        timed like the bulk batch: from the first call out to the last answer."""
         body, headers = self._signed_call(bulk_token_accounts(0, ITEMS_PER_CALL))
-        counts = [0] * threads
+        remaining = [calls]
+        lock = threading.Lock()
         failures: list[str] = []
         start = threading.Barrier(threads + 1)
-        stop_at = [0.0]
 
-        def worker(index: int) -> None:
+        def worker() -> None:
             connection = _Connection(self.emulator.url)
             try:
-                connection.post(body, headers)
+                connection.post(body, headers)  # connected and warm, as in a warm container
                 start.wait()
-                while time.monotonic() < stop_at[0]:
+                while True:
+                    with lock:
+                        if remaining[0] == 0:
+                            return
+                        remaining[0] -= 1
                     connection.post(body, headers)
-                    counts[index] += 1
             except BenchError as exc:
                 failures.append(str(exc))
             finally:
                 connection.close()
 
-        workers = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+        workers = [threading.Thread(target=worker) for _ in range(threads)]
         for thread in workers:
             thread.start()
-        stop_at[0] = time.monotonic() + seconds
-        began = time.monotonic()
         start.wait()
+        began = time.monotonic()
         for thread in workers:
             thread.join()
         elapsed = time.monotonic() - began
         if failures:
             raise BenchError(f"the emulator refused no-op calls: {failures[:3]}")
-        return sum(counts) / elapsed
+        return calls / elapsed
 
 
 class _Connection:
