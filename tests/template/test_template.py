@@ -169,17 +169,23 @@ def test_globals_set_runtime_timeout_and_the_api_memory(sam_template: Template) 
     assert "FunctionMemorySize" not in sam_template["Parameters"]
 
 
-def test_memory_defaults_are_the_documented_ones(sam_template: Template) -> None:
-    # GIVEN the memory parameters and the README's deploy table
+def test_memory_defaults_are_the_documented_and_benchmarked_ones(sam_template: Template) -> None:
+    # GIVEN the memory parameters, the README's deploy table and the committed benchmark
     parameters = sam_template["Parameters"]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     documented = dict(re.findall(r"^\s*\| `(\w+MemorySize)` \| .* \| (\d+)\b", readme, re.M))
+    benchmarks = (ROOT / "BENCHMARKS.md").read_text(encoding="utf-8")
     for parameter in sorted(set(MEMORY_PARAMETERS.values())):
         default = parameters[parameter]["Default"]
         # THEN each is a Lambda size with the README's default
         assert parameters[parameter]["MinValue"] == 128, parameter
         assert parameters[parameter]["MaxValue"] == 10240, parameter
         assert documented[parameter] == str(default), parameter
+    # AND the benchmark's last run found the API and bulk defaults to be its own picks
+    for parameter in ("ApiFunctionMemorySize", "BulkFunctionMemorySize"):
+        default = parameters[parameter]["Default"]
+        row = rf"^\| {parameter} default {default} MB[^|]* \| met \|"
+        assert re.search(row, benchmarks, re.M), parameter
 
 
 def test_each_function_has_its_own_code_directory(sam_template: Template) -> None:
