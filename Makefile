@@ -6,17 +6,19 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest venv lock clean emulator openapi sam-build run cleanup-now bench
+.PHONY: test lint typecheck pytest venv lock clean emulator openapi sam-build run cleanup-now bench \
+	scan browser screenshot lock-checkov
 
 # sam-build before pytest: tests/artifact and the benchmark's smoke run read the artifact.
-test: lint typecheck sam-build pytest
+test: lint typecheck scan browser sam-build pytest
 
 venv: $(STAMP)
 
-$(STAMP): requirements-dev.txt layers/tpns/requirements.txt
+$(STAMP): requirements-dev.txt layers/tpns/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	touch $(STAMP)
 
 lint: $(STAMP)
@@ -29,6 +31,52 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Security and best-practice scanners on template.yaml, both must report 0 failures: checkov
+# (its own venv: its dependencies clash with the dev pins) and AWS Labs' serverless rules for
+# cfn-lint. Findings that do not apply are suppressed in the template, per resource, with a
+# reason. No phoning home: no Prisma Cloud download, no update check.
+CHECKOV_VENV  ?= .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+scan: $(STAMP) $(CHECKOV_STAMP)
+	BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE $(CHECKOV_VENV)/bin/checkov \
+	  --file template.yaml --framework cloudformation --skip-download --compact --quiet
+	$(BIN)/cfn-lint --template template.yaml --append-rules cfn_lint_serverless.rules
+
+# Re-pin requirements-checkov.txt (CHECKOV_VERSION and its dependencies; needs the registry).
+CHECKOV_VERSION ?= 3.3.30
+lock-checkov:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+	( echo '# checkov and its dependencies, pinned by `make lock-checkov`; installed in .venv-checkov (they clash with the dev pins).'; \
+	  .lock-venv/bin/pip freeze --exclude-editable ) > requirements-checkov.txt
+	rm -rf .lock-venv
+
+# Debian's chromium, for the docs page's browser test (Playwright drives it; it never downloads
+# a browser of its own). Installed when missing and apt-get can run (root, as on CI); otherwise
+# that test skips saying why (under CI it fails instead).
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM  # the browser test launches this one
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium for the browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "warning: no $(CHROMIUM) and apt-get cannot install chromium: the browser test will skip"; \
+	fi
+
+# Re-take docs/swagger-ui.png (the README's picture of the docs page) from the browser test.
+screenshot: $(STAMP) browser
+	DOCS_SCREENSHOT=docs/swagger-ui.png $(BIN)/pytest tests/e2e/test_docs_page_browser.py -k renders
 
 # `sam build` without Docker, from a separate venv with a pinned SAM CLI (its dependencies
 # clash with the dev pins). Every resource is built by lambda-build/Makefile (BuildMethod: makefile),
@@ -50,7 +98,7 @@ sam-build: $(SAM_STAMP)
 
 # Regenerate the committed OpenAPI spec from the validation models.
 openapi: $(STAMP)
-	PYTHONPATH=layers/tpns $(BIN)/python -c "from tpns_api.openapi import spec_json; open('docs/openapi.json', 'w').write(spec_json())"
+	$(BIN)/python -c "from tpns_api.http.openapi import spec_json; open('docs/openapi.json', 'w').write(spec_json())"
 
 # Re-pin requirements-dev.txt from requirements-dev.in (needs the package registry).
 lock:
@@ -80,4 +128,4 @@ emulator: $(STAMP)
 	$(BIN)/python -m tpns_emulator --port 8080 --app 1500001048:demo-secret-key
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .mypy_cache .ruff_cache .pytest_cache .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .mypy_cache .ruff_cache .pytest_cache .aws-sam

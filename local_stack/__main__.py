@@ -91,6 +91,12 @@ def _run_options(parser: argparse.ArgumentParser, suppress: bool = False) -> Non
         help="seconds before a failed queue message is delivered again (deployed: the queue's "
         "visibility timeout)",
     )
+    parser.add_argument(
+        "--verify-delay",
+        type=int,
+        default=default(config.verify_delay_s),
+        help="seconds before a write is checked against TPNS (deployed: VerifyDelaySeconds, 30)",
+    )
     parser.add_argument("--max-instances", type=int, default=default(config.max_instances))
     parser.add_argument(
         "--exit-after", type=float, default=default(None), help="stop after N seconds"
@@ -114,6 +120,7 @@ def _run(args: argparse.Namespace, state_dir: Path) -> int:
         parameter_overrides=overrides,
         apply_delay_s=args.apply_delay,
         redelivery_delay_s=args.redelivery_delay,
+        verify_delay_s=args.verify_delay,
         max_instances=args.max_instances,
         tpns_endpoint=endpoint,
         secret_file=Path(secret_file) if secret_file else None,

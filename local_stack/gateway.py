@@ -5,6 +5,8 @@ Gateway does), turned into the ``aws-proxy`` (payload 1.0) event API Gateway wou
 to the function's instance, and its answer written back. What API Gateway itself answers is
 answered the same way here: 403 ``Missing Authentication Token`` for an unknown route, 403
 ``Forbidden`` without the API key, 413 for a body over 10 MB, 502 when the function fails.
+Answers are compressed by the API's ``MinimumCompressionSize`` as API Gateway compresses them
+(see ``compression``).
 """
 
 from __future__ import annotations
@@ -22,15 +24,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from local_stack.compression import compress
 from local_stack.template import ApiRoute
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 API_ID = "local"
-# Read-only documentation a browser must open without a header; the deployed API protects these
-# too, but there a signed or keyed client fetches them.
-OPEN_PATHS = frozenset({"/v1/docs", "/v1/openapi.json"})
+# Read-only documentation a browser must open without a header (the docs page, its script and
+# stylesheet, the spec); the deployed API protects these too, but there a signed or keyed
+# client fetches them.
+OPEN_PATHS = frozenset(
+    {"/v1/docs", "/v1/docs/swagger-ui-bundle.js", "/v1/docs/swagger-ui.css", "/v1/openapi.json"}
+)
 ADMIN_PREFIX = "/_local/"
 _BODY_ERRORS = {
     400: "Invalid Content-Length",
@@ -183,26 +189,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s " + format, self.address_string(), *args)
 
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_PUT(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
-
-    def do_PATCH(self) -> None:
-        self._serve()
-
-    def do_HEAD(self) -> None:
-        self._serve()
-
-    def do_OPTIONS(self) -> None:
-        self._serve()
+    def __getattr__(self, name: str) -> Any:
+        """Every method (``do_GET``, ``do_TRACE``, ``do_QUERY``...) goes to the routes, so one
+        no route takes is answered as API Gateway answers it, not with a 501."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def _serve(self) -> None:
         started = time.monotonic()
@@ -274,6 +266,12 @@ class _Handler(BaseHTTPRequestHandler):
             logger.warning("%s failed: %s", function, exc)
             status, headers, payload = _gateway_error(502, "Internal server error")
             init_ms = None
+        headers, payload = compress(
+            headers,
+            payload,
+            accept_encoding=self.headers.get("Accept-Encoding"),
+            minimum_size=match.route.minimum_compression_size,
+        )
         headers.setdefault("x-amzn-RequestId", request_id)
         cold = f", cold start {init_ms:.0f} ms" if init_ms is not None else ""
         return status, headers, payload, f" [{function}{cold}]"

@@ -23,6 +23,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from local_stack import resources
+from local_stack.aws import serve
 from local_stack.esm import SqsEventSourceMapping
 from local_stack.gateway import Gateway
 from local_stack.schedule import ScheduleError, ScheduleExpression
@@ -31,9 +33,7 @@ from local_stack.template import (
     Schedule,
     SqsSource,
     Template,
-    TemplateError,
     Wiring,
-    queues_and_buckets,
     wire,
 )
 from local_stack.workers import FunctionError, FunctionPool, instance_environment
@@ -59,6 +59,7 @@ class Config:
     parameter_overrides: dict[str, str] = field(default_factory=dict)
     apply_delay_s: float = 1.5
     redelivery_delay_s: int = 10
+    verify_delay_s: int | None = None  # the template's VerifyDelaySeconds unless shortened
     max_instances: int = 4
     tpns_endpoint: str | None = None  # a real TPNS region or URL instead of the emulator
     secret_file: Path | None = None  # that app's credentials (the secret's JSON shape)
@@ -131,11 +132,13 @@ class LocalStack:
         template = Template(
             config.template,
             config.parameter_overrides,
-            local_overrides={"TpnsEndpoint": tpns_url},
+            local_overrides=self._local_parameters(tpns_url),
             stack_name=config.stack_name,
             region=REGION,
         )
-        physical = self._create_resources(template, aws_url, secret_value)
+        physical = resources.create(
+            template, partial(self._client, aws_url=aws_url), secret_value, config.stack_name
+        )
         wiring = wire(template, physical)
         self._start_functions(wiring, aws_url)
         self._start_pollers(wiring, physical, aws_url)
@@ -185,6 +188,13 @@ class LocalStack:
         self._threads.clear()
         (self.config.state_dir / "endpoints.json").unlink(missing_ok=True)
 
+    def _local_parameters(self, tpns_url: str) -> dict[str, str]:
+        """Parameters the local stack sets itself: its endpoints, and shortened delays."""
+        local = {"TpnsEndpoint": tpns_url}
+        if self.config.verify_delay_s is not None:
+            local["VerifyDelaySeconds"] = str(self.config.verify_delay_s)
+        return local
+
     def _run_thread(self, name: str, target: Callable[[], object]) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
@@ -201,43 +211,12 @@ class LocalStack:
         return path.read_text().strip()
 
     def _start_moto(self) -> str:
-        """moto in server mode, answering local AWS clients only.
-
-        moto allows every CORS origin and accepts any signature, so a web page open in the
-        developer's browser could otherwise read the TPNS secret or feed the bulk queue: requests
-        with an ``Origin`` header, or for a ``Host`` other than this address (DNS rebinding),
-        are refused.
-        """
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-        from werkzeug.serving import make_server
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        moto = DomainDispatcherApplication(create_backend_app)
-        hosts: set[str] = set()
-
-        def local_clients_only(environ: dict[str, Any], start_response: Any) -> Any:
-            if "HTTP_ORIGIN" in environ or environ.get("HTTP_HOST") not in hosts:
-                start_response("403 Forbidden", [("Content-Type", "text/plain")])
-                return [b"local stack: AWS calls from local clients only (no Origin header)\n"]
-            return moto(environ, start_response)
-
-        server = make_server(
-            "127.0.0.1",
-            self.config.aws_port,
-            local_clients_only,
-            threaded=True,
-            request_handler=MotoRequestHandler,
-        )
-        port = server.server_address[1]
-        hosts.update({f"127.0.0.1:{port}", f"localhost:{port}"})
+        """moto in server mode, answering local AWS clients only (``local_stack.aws``)."""
+        server, url = serve(self.config.aws_port)
         self._run_thread("moto", server.serve_forever)
         self._stops.append(server.server_close)
         self._stops.append(server.shutdown)
-        return f"http://127.0.0.1:{port}"
+        return url
 
     def _start_emulator(self) -> tuple[str, str]:
         from tpns_emulator import TpnsEmulator
@@ -267,7 +246,7 @@ class LocalStack:
             )
         return json.dumps(value)
 
-    def _client(self, service: str, aws_url: str) -> Any:
+    def _client(self, service: str, *, aws_url: str) -> Any:
         import boto3
 
         session = boto3.session.Session(
@@ -279,50 +258,6 @@ class LocalStack:
             service,  # type: ignore[call-overload]
             endpoint_url=aws_url,
         )
-
-    def _create_resources(self, template: Template, aws_url: str, secret_value: str) -> Physical:
-        sqs, s3 = self._client("sqs", aws_url), self._client("s3", aws_url)
-        physical = Physical()
-        stack = self.config.stack_name
-        queues, buckets = queues_and_buckets(template)
-        for logical_id, spec in queues.items():
-            url = sqs.create_queue(QueueName=f"{stack}-{logical_id}", Attributes=spec.attributes)[
-                "QueueUrl"
-            ]
-            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-                "QueueArn"
-            ]
-            physical.refs[logical_id] = url
-            physical.attributes |= {
-                (logical_id, "Arn"): arn,
-                (logical_id, "QueueName"): f"{stack}-{logical_id}",
-                (logical_id, "QueueUrl"): url,
-            }
-        for logical_id, spec in queues.items():
-            if spec.dead_letter_queue:
-                if spec.dead_letter_queue not in queues:
-                    raise TemplateError(f"{logical_id}: dead-letter queue is not a queue")
-                policy = {
-                    "deadLetterTargetArn": physical.attributes[(spec.dead_letter_queue, "Arn")],
-                    "maxReceiveCount": spec.max_receive_count,
-                }
-                sqs.set_queue_attributes(
-                    QueueUrl=physical.refs[logical_id],
-                    Attributes={"RedrivePolicy": json.dumps(policy)},
-                )
-        for logical_id in buckets:
-            name = f"{stack}-{logical_id}".lower()
-            s3.create_bucket(Bucket=name)
-            physical.refs[logical_id] = name
-            physical.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
-        secrets_manager = self._client("secretsmanager", aws_url)
-        secrets_manager.create_secret(
-            Name=template.parameters["TpnsSecretId"], SecretString=secret_value
-        )
-        for logical_id, resource in template.resources.items():
-            if resource.get("Type") == "AWS::Serverless::Function":
-                physical.refs[logical_id] = f"{stack}-{logical_id}"
-        return physical
 
     def _start_functions(self, wiring: Wiring, aws_url: str) -> None:
         aws = {
@@ -372,7 +307,7 @@ class LocalStack:
             # Lambda runs up to MaximumConcurrency pollers' batches at once (5 when unset).
             for slot in range(min(self.config.max_instances, source.max_concurrency or 5)):
                 mapping = SqsEventSourceMapping(
-                    self._client("sqs", aws_url),
+                    self._client("sqs", aws_url=aws_url),
                     physical.refs[source.queue],
                     partial(_invoke_batch, pool),
                     batch_size=source.batch_size,

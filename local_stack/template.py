@@ -19,8 +19,6 @@ import yaml
 
 FUNCTION = "AWS::Serverless::Function"
 LAYER = "AWS::Serverless::LayerVersion"
-QUEUE = "AWS::SQS::Queue"
-BUCKET = "AWS::S3::Bucket"
 
 # Parameters the template leaves without a default, given a local value.
 LOCAL_PARAMETER_DEFAULTS = {"TpnsSecretId": "tpns-local/credentials"}
@@ -65,6 +63,8 @@ class ApiRoute:
     method: str
     path: str
     function: str
+    # Its API's MinimumCompressionSize: answers of at least this many bytes are compressed.
+    minimum_compression_size: int | None = None
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -98,14 +98,6 @@ class Schedule:
     expression: str
     timezone: str
     input: str
-
-
-@dataclass(frozen=True)
-class QueueSpec:
-    logical_id: str
-    attributes: dict[str, str]
-    dead_letter_queue: str | None = None
-    max_receive_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -308,11 +300,10 @@ class Wiring:
     routes: list[ApiRoute]
     sqs_sources: list[SqsSource]
     schedules: list[Schedule]
-    queues: dict[str, QueueSpec]
-    buckets: list[str]
 
 
-def _number(value: Any, what: str) -> float:
+def number(value: Any, what: str) -> float:
+    """A template value that must be a number (a ``TemplateError`` otherwise)."""
     try:
         return float(value)
     except (TypeError, ValueError):
@@ -320,39 +311,11 @@ def _number(value: Any, what: str) -> float:
 
 
 def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(_number(value, "MaximumConcurrency"))
-
-
-def queues_and_buckets(template: Template) -> tuple[dict[str, QueueSpec], list[str]]:
-    """The queues (attributes, redrive) and buckets, resolvable before anything exists."""
-    queues: dict[str, QueueSpec] = {}
-    buckets: list[str] = []
-    for logical_id, resource in template.resources.items():
-        if resource.get("Type") == BUCKET:
-            buckets.append(logical_id)
-        if resource.get("Type") != QUEUE:
-            continue
-        properties = resource.get("Properties", {})
-        attributes = {
-            name: str(template.resolve(properties[name], Physical()))
-            for name in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds")
-            if name in properties
-        }
-        redrive = properties.get("RedrivePolicy")
-        dead_letter, max_receive = None, None
-        if redrive:
-            target = redrive.get("deadLetterTargetArn", {})
-            if not (isinstance(target, dict) and "Fn::GetAtt" in target):
-                raise TemplateError(f"{logical_id}: deadLetterTargetArn must be !GetAtt Queue.Arn")
-            dead_letter = target["Fn::GetAtt"][0]
-            max_receive = int(_number(template.resolve(redrive["maxReceiveCount"], Physical()), ""))
-        queues[logical_id] = QueueSpec(logical_id, attributes, dead_letter, max_receive)
-    return queues, buckets
+    return None if value is None else int(number(value, "MaximumConcurrency"))
 
 
 def wire(template: Template, physical: Physical) -> Wiring:
     """Functions (environment resolved against what was created), routes, sources, schedules."""
-    queues, buckets = queues_and_buckets(template)
     raw_globals = template.document.get("Globals", {}).get("Function", {})
     globals_ = template.resolve(raw_globals, physical)
     functions: dict[str, FunctionSpec] = {}
@@ -378,8 +341,8 @@ def wire(template: Template, physical: Physical) -> Wiring:
             logical_id=logical_id,
             code_dir=(template.root / code_uri).resolve(),
             handler=str(merged.get("Handler", "")),
-            timeout_s=_number(merged.get("Timeout", 3), f"{logical_id}.Timeout"),
-            memory_mb=int(_number(merged.get("MemorySize", 128), f"{logical_id}.MemorySize")),
+            timeout_s=number(merged.get("Timeout", 3), f"{logical_id}.Timeout"),
+            memory_mb=int(number(merged.get("MemorySize", 128), f"{logical_id}.MemorySize")),
             # SAM appends a function's layers to the global ones.
             layer_dirs=_layer_dirs(
                 template, [*raw_globals.get("Layers", []), *raw_properties.get("Layers", [])]
@@ -395,6 +358,7 @@ def wire(template: Template, physical: Physical) -> Wiring:
                         str(template.resolve(spec["Method"], physical)).upper(),
                         str(template.resolve(spec["Path"], physical)),
                         logical_id,
+                        _minimum_compression_size(template, spec.get("RestApiId"), physical),
                     )
                 )
             elif kind == "SQS":
@@ -406,8 +370,8 @@ def wire(template: Template, physical: Physical) -> Wiring:
                     SqsSource(
                         function=logical_id,
                         queue=queue["Fn::GetAtt"][0],
-                        batch_size=int(_number(resolved.get("BatchSize", 10), "BatchSize")),
-                        batching_window_s=_number(
+                        batch_size=int(number(resolved.get("BatchSize", 10), "BatchSize")),
+                        batching_window_s=number(
                             resolved.get("MaximumBatchingWindowInSeconds", 0), "BatchingWindow"
                         ),
                         report_batch_item_failures="ReportBatchItemFailures"
@@ -432,7 +396,17 @@ def wire(template: Template, physical: Physical) -> Wiring:
                 )
             else:
                 raise TemplateError(f"{logical_id}.{event_name}: event type {kind} is not wired")
-    return Wiring(functions, routes, sources, schedules, queues, buckets)
+    return Wiring(functions, routes, sources, schedules)
+
+
+def _minimum_compression_size(template: Template, api: Any, physical: Physical) -> int | None:
+    """An Api event's ``!Ref``-ed API's MinimumCompressionSize (none for SAM's implicit API)."""
+    name = api.get("Ref") if isinstance(api, dict) else None
+    properties = template.resources.get(name or "", {}).get("Properties", {})
+    size = template.resolve(properties.get("MinimumCompressionSize"), physical)
+    if size is None or size is NO_VALUE:
+        return None
+    return int(number(size, f"{name}.MinimumCompressionSize"))
 
 
 def _layer_dirs(template: Template, layers: Any) -> tuple[Path, ...]:

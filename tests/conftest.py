@@ -7,26 +7,39 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
+from mypy_boto3_dynamodb import DynamoDBClient
+from mypy_boto3_secretsmanager import SecretsManagerClient
+from mypy_boto3_sqs import SQSClient
 
-from tpns_account import AppCredentials, RetryPolicy, StaticCredentials, TpnsClient
+from local_stack.aws import start_in_thread
+from tests.support.apps import (
+    ACCESS_ID,
+    IOS_ACCESS_ID,
+    IOS_SECRET_KEY,
+    MULTI_APP_SECRET,
+    SECRET_KEY,
+)
+from tests.support.aws import (
+    FAKE_AWS_ENVIRONMENT,
+    MakeSecret,
+    dynamodb_client,
+    secretsmanager_client,
+    sqs_client,
+)
+from tests.support.bulk import MAX_RECEIVE_COUNT, BulkRig, create_queue_with_dlq
+from tests.support.lambda_runtime import configure_functions, load_function
+from tests.support.layer_clients import CLIENT_DEFAULTS, MakeClient
+from tests.support.memory import Memory, create_memory
+from tpns_account import AppCredentials, StaticCredentials, TpnsClient
 from tpns_emulator import TpnsEmulator
-
-ACCESS_ID = "1500001048"
-# A canary: tests assert this string never shows up in logs, answers or exception text.
-SECRET_KEY = "CANARY-5ecre7-k3y-d0-n0t-leak-7f3a9c"
-IOS_ACCESS_ID = "1600002222"
-IOS_SECRET_KEY = "CANARY-ios-5ecre7-k3y-41b7"
-REGION = "us-east-1"
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _aws_environment() -> Iterator[None]:
     """Fake AWS credentials so nothing can ever reach a real account."""
-    saved = {k: os.environ.get(k) for k in _AWS_ENV}
-    os.environ.update(_AWS_ENV)
+    saved = {k: os.environ.get(k) for k in FAKE_AWS_ENVIRONMENT}
+    os.environ.update(FAKE_AWS_ENVIRONMENT)
     yield
     for key, value in saved.items():
         if value is None:
@@ -35,31 +48,37 @@ def _aws_environment() -> Iterator[None]:
             os.environ[key] = value
 
 
-_AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-}
-
-
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    """moto as the local stack runs it (``local_stack.aws``: DynamoDB kept atomic)."""
+    server, url = start_in_thread()
+    yield url
+    server.shutdown()
 
 
 @pytest.fixture
-def secretsmanager(moto_endpoint: str) -> Any:
-    return boto3.client("secretsmanager", endpoint_url=moto_endpoint, region_name=REGION)
+def secretsmanager(moto_endpoint: str) -> SecretsManagerClient:
+    return secretsmanager_client(moto_endpoint)
 
 
 @pytest.fixture
-def make_secret(secretsmanager: Any, request: pytest.FixtureRequest) -> Any:
+def sqs(moto_endpoint: str) -> SQSClient:
+    return sqs_client(moto_endpoint)
+
+
+@pytest.fixture
+def dynamodb(moto_endpoint: str) -> DynamoDBClient:
+    return dynamodb_client(moto_endpoint)
+
+
+@pytest.fixture
+def memory(dynamodb: DynamoDBClient, sqs: SQSClient) -> Memory:
+    """Fresh jobs and ledger tables and verify queue, shaped as the template declares them."""
+    return create_memory(dynamodb, sqs)
+
+
+@pytest.fixture
+def make_secret(secretsmanager: SecretsManagerClient, request: pytest.FixtureRequest) -> MakeSecret:
     """Create a uniquely named secret holding ``value``; returns its name."""
     counter = iter(range(1_000_000))
 
@@ -87,26 +106,18 @@ def emulator(_emulator: TpnsEmulator) -> Iterator[TpnsEmulator]:
     _emulator.reset()
 
 
-FAST_RETRY = RetryPolicy(base_delay=0.01, throttle_base_delay=0.02, max_delay=0.1, max_attempts=6)
-
-
 @pytest.fixture
 def credentials() -> AppCredentials:
     return AppCredentials(ACCESS_ID, SECRET_KEY)
 
 
 @pytest.fixture
-def make_client(emulator: TpnsEmulator, credentials: AppCredentials) -> Iterator[Any]:
+def make_client(emulator: TpnsEmulator, credentials: AppCredentials) -> Iterator[MakeClient]:
     """Build clients against the emulator; every client made is closed after the test."""
     made: list[TpnsClient] = []
 
     def make(**overrides: Any) -> TpnsClient:
-        options: dict[str, Any] = {
-            "endpoint": emulator.url,
-            "timeout": 1.0,
-            "retry": FAST_RETRY,
-            "time_budget": 5.0,
-        }
+        options: dict[str, Any] = {"endpoint": emulator.url, **CLIENT_DEFAULTS}
         options.update(overrides)
         creds = options.pop("credentials", StaticCredentials(credentials))
         client = TpnsClient(creds, **options)
@@ -119,5 +130,34 @@ def make_client(emulator: TpnsEmulator, credentials: AppCredentials) -> Iterator
 
 
 @pytest.fixture
-def client(make_client: Any) -> TpnsClient:
+def client(make_client: MakeClient) -> TpnsClient:
     return make_client()
+
+
+@pytest.fixture
+def bulk(
+    emulator: TpnsEmulator,
+    make_secret: MakeSecret,
+    moto_endpoint: str,
+    sqs: SQSClient,
+    memory: Memory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[BulkRig]:
+    """The bulk function, configured like the template does, on a fresh queue and DLQ."""
+    queue_url, dlq_url = create_queue_with_dlq(sqs, MAX_RECEIVE_COUNT)
+    configure_functions(monkeypatch, make_secret(MULTI_APP_SECRET), emulator.url, moto_endpoint)
+    memory.configure(monkeypatch)
+    monkeypatch.setenv("BULK_MAX_RECEIVE_COUNT", str(MAX_RECEIVE_COUNT))
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", dlq_url)
+    module = load_function("bulk")
+    module.processor.cache_clear()
+    yield BulkRig(sqs, queue_url, dlq_url, module)
+    module.processor.cache_clear()
+
+
+@pytest.fixture
+def bulk_ledger_off(bulk: BulkRig, memory: Memory, monkeypatch: pytest.MonkeyPatch) -> BulkRig:
+    """The bulk function deployed with ``LedgerMode`` off (v1.0's pass-through; jobs kept)."""
+    memory.configure(monkeypatch, ledger=False)
+    bulk.module.processor.cache_clear()
+    return bulk

@@ -10,7 +10,9 @@ import sys
 import threading
 from types import FrameType
 
-from tpns_emulator.server import TpnsEmulator
+from tpns_emulator.emulator import TpnsEmulator
+from tpns_emulator.errors import EmulatorError
+from tpns_emulator.state import OVERRIDE_SCOPES
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency", type=float, default=0.0, help="base latency per request (s)")
     parser.add_argument("--qps-cap", type=float, default=None, help="throttle above this rate")
     parser.add_argument("--style", choices=("current", "legacy"), default="current")
+    parser.add_argument(
+        "--override-scope",
+        choices=sorted(OVERRIDE_SCOPES),
+        default="token",
+        help="what an override (operator_type 2) replaces: all of a token's accounts (token) "
+        "or those of the account types it names (type); TPNS's pages allow both readings",
+    )
     parser.add_argument("--exit-after", type=float, default=None, help="stop after N seconds")
     parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
     return parser
@@ -71,9 +80,10 @@ def main(argv: list[str] | None = None) -> int:
             latency_s=args.latency,
             qps_cap=args.qps_cap,
             style=args.style,
+            override_scope=args.override_scope,
         )
         emulator.start()
-    except (OSError, ValueError) as exc:
+    except (OSError, EmulatorError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         print(f"tpns_emulator: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
         return 2

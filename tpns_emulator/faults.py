@@ -1,8 +1,11 @@
 """Fault injection, so clients can be tested against the failures a real TPNS produces.
 
 Faults are checked in insertion order before normal handling.  Every matching ``latency``
-fault adds its delay; the first matching non-latency fault decides what happens.  With no
-fault configured the check is a single truthiness test (no lock).
+fault adds its delay; the first matching answer-changing fault (``error``, ``http``, ``hang``,
+``drop``, ``reply``) decides what happens.  ``lose`` is different: the call is answered as
+usual, but the items it picks (each with ``probability``, or every item of ``token``) are
+accepted and never applied, as a TPNS task that silently went missing.  With no fault
+configured the check is a single truthiness test (no lock).
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from tpns_emulator.errors import ConfigError
+
 logger = logging.getLogger(__name__)
 
-FAULT_KINDS = frozenset({"latency", "error", "http", "hang", "drop"})
+FAULT_KINDS = frozenset({"latency", "error", "http", "hang", "drop", "reply", "lose"})
 ENDPOINT_NAMES = frozenset({"batchoperate", "query"})
 
 
@@ -25,7 +30,7 @@ def normalize_path(path: str | None) -> str | None:
         return None
     name = path.rstrip("/").rsplit("/", 1)[-1]
     if name not in ENDPOINT_NAMES:
-        raise ValueError(
+        raise ConfigError(
             f"fault path must be one of {sorted(ENDPOINT_NAMES)} or None, not {path!r}"
         )
     return name
@@ -43,10 +48,17 @@ class Fault:
     status: int | None = None
     seconds: float | None = None
     access_id: str | None = None
+    body: dict[str, Any] | None = None
+    token: str | None = None
     fired: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def matches(self, endpoint: str, access_id: str | None) -> bool:
+        if self.path is not None and self.path != endpoint:
+            return False
+        return self.access_id is None or self.access_id == access_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +92,19 @@ class FaultSet:
         status: int | None = None,
         seconds: float | None = None,
         access_id: str | None = None,
+        body: dict[str, Any] | None = None,
+        token: str | None = None,
     ) -> Fault:
-        """Configure a fault; raises ValueError for an inconsistent one.
+        """Configure a fault; raises ConfigError (a ValueError) for an inconsistent one.
 
-        ``access_id`` limits the fault to one app's calls (signature auth's AccessId header).
+        ``access_id`` limits the fault to one app's calls (signature auth's AccessId header);
+        ``body`` is the JSON object a ``reply`` fault answers; ``token`` the one token a
+        ``lose`` fault loses every write of.
         """
         fault = _validated(kind, times, probability, path, code, status, seconds)
         fault.access_id = access_id
+        fault.body = _reply_body(kind, body)
+        fault.token = _lost_token(kind, token)
         with self._lock:
             self._faults.append(fault)
         logger.info("fault added: %s", fault)
@@ -112,6 +130,30 @@ class FaultSet:
     def __bool__(self) -> bool:
         return bool(self._faults)
 
+    def lost(self, access_id: str | None, token: str) -> bool:
+        """Whether a ``lose`` fault swallows this accepted write of ``token``."""
+        if not self._faults:
+            return False
+        with self._lock:
+            for fault in list(self._faults):
+                if fault.kind != "lose" or not fault.matches("batchoperate", access_id):
+                    continue
+                if fault.token is not None and fault.token != token:
+                    continue
+                if fault.probability is not None and self._rng.random() >= fault.probability:
+                    continue
+                self._fire(fault)
+                return True
+        return False
+
+    def _fire(self, fault: Fault) -> None:
+        """Count a firing; a fault with ``times`` left disappears at 0 (caller holds the lock)."""
+        fault.fired += 1
+        if fault.times is not None:
+            fault.times -= 1
+            if fault.times <= 0:
+                self._faults.remove(fault)
+
     def decide(self, endpoint: str, access_id: str | None = None) -> FaultDecision:
         """Pick the faults that fire for one request to ``endpoint`` (consumes ``times``)."""
         if not self._faults:
@@ -121,18 +163,12 @@ class FaultSet:
         fired: list[str] = []
         with self._lock:
             for fault in list(self._faults):
-                if fault.path is not None and fault.path != endpoint:
-                    continue
-                if fault.access_id is not None and fault.access_id != access_id:
+                if fault.kind == "lose" or not fault.matches(endpoint, access_id):
                     continue
                 if fault.probability is not None and self._rng.random() >= fault.probability:
                     continue
-                fault.fired += 1
+                self._fire(fault)
                 fired.append(fault.kind)
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self._faults.remove(fault)
                 if fault.kind == "latency":
                     delay += fault.seconds or 0.0
                     continue
@@ -153,30 +189,48 @@ def _validated(
     seconds: float | None,
 ) -> Fault:
     if kind not in FAULT_KINDS:
-        raise ValueError(f"fault kind must be one of {sorted(FAULT_KINDS)}, not {kind!r}")
+        raise ConfigError(f"fault kind must be one of {sorted(FAULT_KINDS)}, not {kind!r}")
     if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
-        raise ValueError("times must be a positive integer or None")
+        raise ConfigError("times must be a positive integer or None")
     if probability is not None:
         if isinstance(probability, bool) or not isinstance(probability, int | float):
-            raise ValueError("probability must be a number")
+            raise ConfigError("probability must be a number")
         if not 0.0 <= probability <= 1.0:
-            raise ValueError("probability must be within [0, 1]")
+            raise ConfigError("probability must be within [0, 1]")
         probability = float(probability)
     for name, value in (("code", code), ("status", status)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ValueError(f"{name} must be an integer")
+            raise ConfigError(f"{name} must be an integer")
     if seconds is not None:
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            raise ValueError("seconds must be a non-negative number")
+            raise ConfigError("seconds must be a non-negative number")
         seconds = float(seconds)
     if kind == "error":
         if code is None:
-            raise ValueError("an error fault needs a code (e.g. 1008004)")
+            raise ConfigError("an error fault needs a code (e.g. 1008004)")
         status = 200 if status is None else status
     if kind == "http":
         status = 500 if status is None else status
+    if kind == "reply":
+        status = 200 if status is None else status
     if status is not None and not 200 <= status <= 599:
-        raise ValueError("status must be an HTTP status code")
+        raise ConfigError("status must be an HTTP status code")
     if kind in ("latency", "hang") and seconds is None:
-        raise ValueError(f"a {kind} fault needs seconds")
+        raise ConfigError(f"a {kind} fault needs seconds")
     return Fault(kind, times, probability, normalize_path(path), code, status, seconds)
+
+
+def _reply_body(kind: str, body: object) -> dict[str, Any] | None:
+    if kind != "reply":
+        if body is not None:
+            raise ConfigError("only a reply fault takes a body")
+        return None
+    if not isinstance(body, dict):
+        raise ConfigError("a reply fault needs a body: the JSON object to answer")
+    return body
+
+
+def _lost_token(kind: str, token: object) -> str | None:
+    if token is not None and (kind != "lose" or not isinstance(token, str)):
+        raise ConfigError("token (a string) is for lose faults only")
+    return token

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
+from tpns_account import limits
+from tpns_emulator.errors import RequestError
 from tpns_emulator.state import AccountKey, TokenAccounts
 
 PARSE_ERROR = 1008001
@@ -20,13 +22,6 @@ NOT_FOUND = 10110008
 PARTLY_FAILED = 1008026
 ALL_FAILED = 1008027
 THROTTLED = 1008028
-
-#: 20 is documented for token_accounts and inferred for the other list fields.
-MAX_ITEMS = 20
-#: Documented lengths: token 1-64 bytes (legacy doc), account 2-100 characters.
-MAX_TOKEN_BYTES = 64
-MIN_ACCOUNT_CHARS = 2
-MAX_ACCOUNT_CHARS = 100
 
 STYLES = frozenset({"current", "legacy"})
 
@@ -53,15 +48,6 @@ ERROR_MESSAGES: dict[int, str] = {
 BATCH_FIELDS = {1: "token_accounts", 2: "token_accounts", 3: "token_accounts"}
 BATCH_FIELDS.update({4: "token_list", 5: "account_list"})
 QUERY_FIELDS = {1: "account_list", 2: "token_list"}
-
-
-class RequestError(Exception):
-    """A request TPNS would reject as a whole; ``code`` goes into the envelope."""
-
-    def __init__(self, code: int, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,37 +103,61 @@ def parse_request(endpoint: str, obj: dict[str, Any]) -> ParsedRequest:
     name = fields[op]
     if name not in obj:
         raise RequestError(MISSING_PARAMETER, f"{name} is required for operator_type {op}")
-    items = _bounded_list(obj[name], name)
+    _platform(obj)
+    default_type = _account_type(obj, limits.DEFAULT_ACCOUNT_TYPE)
+    items = _bounded_list(obj[name], name, limits.MAX_ITEMS_PER_CALL)
     if name == "token_accounts":
-        return ParsedRequest(op, token_accounts=tuple(_token_accounts(i) for i in items))
+        return ParsedRequest(
+            op, token_accounts=tuple(_token_accounts(i, default_type) for i in items)
+        )
     if name == "token_list":
         return ParsedRequest(op, token_list=tuple(_token(t, "token_list[]") for t in items))
-    return ParsedRequest(op, account_list=tuple(_account(a) for a in items))
+    return ParsedRequest(op, account_list=tuple(_account(a, default_type) for a in items))
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _bounded_list(value: object, name: str) -> list[Any]:
+def _bounded_list(value: object, name: str, limit: int) -> list[Any]:
     if not isinstance(value, list):
         raise RequestError(INVALID_PARAMETER, f"{name} must be a list")
     if not value:
         raise RequestError(INVALID_PARAMETER, f"{name} must not be empty")
-    if len(value) > MAX_ITEMS:
-        raise RequestError(INVALID_PARAMETER, f"{name} holds more than {MAX_ITEMS} items")
+    if len(value) > limit:
+        raise RequestError(INVALID_PARAMETER, f"{name} holds more than {limit} items")
     return value
+
+
+def _platform(obj: dict[str, Any]) -> None:
+    value = obj.get("platform", "android")
+    if not isinstance(value, str) or value.lower() not in limits.PLATFORMS:
+        raise RequestError(INVALID_PARAMETER, "platform must be android or ios")
 
 
 def _token(value: object, where: str) -> str:
     if not isinstance(value, str):
         raise RequestError(INVALID_PARAMETER, f"{where} must be a string")
-    if not 1 <= len(value.encode("utf-8")) <= MAX_TOKEN_BYTES:
-        raise RequestError(INVALID_PARAMETER, f"{where} must be 1-{MAX_TOKEN_BYTES} bytes")
+    problem = limits.token_problem(value)
+    if problem:
+        raise RequestError(INVALID_PARAMETER, f"{where} {problem}")
     return value
 
 
-def _account(value: object) -> AccountKey:
+def _account_type(holder: dict[str, Any], default: int) -> int:
+    """An element's (or the request's) ``account_type``; missing means ``default``."""
+    if "account_type" not in holder:
+        return default
+    value = holder["account_type"]
+    if not _is_int(value):
+        raise RequestError(INVALID_PARAMETER, "account_type must be an integer")
+    problem = limits.account_type_problem(value)
+    if problem:
+        raise RequestError(INVALID_PARAMETER, f"account_type {problem}")
+    return value
+
+
+def _account(value: object, default_type: int) -> AccountKey:
     if not isinstance(value, dict):
         raise RequestError(INVALID_PARAMETER, "account element must be an object")
     if "account" not in value:
@@ -155,24 +165,22 @@ def _account(value: object) -> AccountKey:
     account = value["account"]
     if not isinstance(account, str):
         raise RequestError(INVALID_PARAMETER, "account must be a string")
-    if not MIN_ACCOUNT_CHARS <= len(account) <= MAX_ACCOUNT_CHARS:
-        raise RequestError(
-            INVALID_PARAMETER, f"account must be {MIN_ACCOUNT_CHARS}-{MAX_ACCOUNT_CHARS} characters"
-        )
-    account_type = value.get("account_type", 0)
-    if not _is_int(account_type) or account_type < 0:
-        raise RequestError(INVALID_PARAMETER, "account_type must be a non-negative integer")
-    return account, account_type
+    problem = limits.account_problem(account)
+    if problem:
+        raise RequestError(INVALID_PARAMETER, f"account {problem}")
+    return account, _account_type(value, default_type)
 
 
-def _token_accounts(value: object) -> TokenAccounts:
+def _token_accounts(value: object, default_type: int) -> TokenAccounts:
     if not isinstance(value, dict):
         raise RequestError(INVALID_PARAMETER, "token_accounts element must be an object")
     if "token" not in value or "account_list" not in value:
         raise RequestError(MISSING_PARAMETER, "token and account_list are required")
     token = _token(value["token"], "token")
-    accounts = _bounded_list(value["account_list"], "account_list")
-    return token, tuple(_account(a) for a in accounts)
+    accounts = _bounded_list(
+        value["account_list"], "account_list", limits.MAX_ACCOUNTS_PER_TOKEN_ENTRY
+    )
+    return token, tuple(_account(a, default_type) for a in accounts)
 
 
 # -- envelopes -----------------------------------------------------------------------------

@@ -3,6 +3,11 @@
 Pure Python, no HTTP, so the semantics can be tested directly.  batchoperate only *accepts* a
 task; with ``apply_delay > 0`` mutations wait in a queue and are applied, in order, lazily when
 state is next read or written -- no background thread is needed.
+
+An override (operator_type 2) is ambiguous in TPNS's pages (REFERENCE.md): it may replace all
+of a token's accounts (``override_scope="token"``) or only those of the account types it names
+(``"type"``, as the client SDK's clearAndAppendAccount does). Both are offered, so that code
+converging TPNS to a desired state can be tested under either reading.
 """
 
 from __future__ import annotations
@@ -13,14 +18,17 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Literal
+
+from tpns_account.limits import MAX_TOKENS_PER_ACCOUNT
+from tpns_emulator.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
 AccountKey = tuple[str, int]
 TokenAccounts = tuple[str, tuple[AccountKey, ...]]
-
-#: Tokens one account may hold [doc]; binding one more evicts the oldest [inferred].
-MAX_TOKENS_PER_ACCOUNT = 100
+OverrideScope = Literal["token", "type"]
+OVERRIDE_SCOPES: frozenset[str] = frozenset({"token", "type"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +71,11 @@ class BindingStore:
         self,
         clock: Callable[[], float] = time.monotonic,
         max_tokens_per_account: int = MAX_TOKENS_PER_ACCOUNT,
+        override_scope: OverrideScope = "token",
     ) -> None:
         self._clock = clock
         self._max_tokens = max_tokens_per_account
+        self.override_scope = override_scope
         self._lock = threading.Lock()
         self._apps: dict[str, _AppBindings] = {}
         self._pending: deque[_Pending] = deque()
@@ -104,6 +114,19 @@ class BindingStore:
             self._apps.clear()
             self._pending.clear()
             self._last_apply_at = float("-inf")
+
+    @property
+    def override_scope(self) -> OverrideScope:
+        return self._override_scope
+
+    @override_scope.setter
+    def override_scope(self, value: str) -> None:
+        if value == "token":
+            self._override_scope: OverrideScope = "token"
+        elif value == "type":
+            self._override_scope = "type"
+        else:
+            raise ConfigError(f"override_scope must be one of {sorted(OVERRIDE_SCOPES)}")
 
     @property
     def pending_count(self) -> int:
@@ -175,13 +198,19 @@ class BindingStore:
                 for token in list(app.by_account.get(key, ())):
                     self._unbind(app, token, key)
         else:  # pragma: no cover - the protocol layer rejects other values
-            raise ValueError(f"unknown operator_type {op}")
+            raise ConfigError(f"unknown operator_type {op}")
 
     def _override(self, app: _AppBindings, token: str, accounts: tuple[AccountKey, ...]) -> None:
-        self._unbind_token(app, token)
+        if self._override_scope == "token":
+            self._unbind_token(app, token)
+        else:
+            replaced = {account_type for _, account_type in accounts}
+            for key in list(app.by_token.get(token, ())):
+                if key[1] in replaced:
+                    self._unbind(app, token, key)
         if not accounts:
             return
-        app.by_token[token] = list(accounts)
+        app.by_token.setdefault(token, []).extend(accounts)
         for key in accounts:
             tokens = app.by_account.setdefault(key, {})
             tokens[token] = None

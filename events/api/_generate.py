@@ -46,6 +46,9 @@ BROWSER_UA = (
     "(KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36"
 )
 
+# The job the job-status and job-failures events ask about.
+JOB_ID = "0b9e3a4c5d6f47a8b1c2d3e4f5a6b7c8"
+
 # First request time; each following event is a few seconds later.
 START = datetime(2024, 3, 12, 8, 15, 30, 117000, tzinfo=UTC)
 
@@ -64,6 +67,8 @@ class Route:
     body: Json | None = None
     accept: str = "application/json"
     user_agent: str = USER_AGENT
+    accept_encoding: str = "gzip, deflate"
+    headers: dict[str, str] | None = None  # beside the ones every request has
 
 
 def _digest(*parts: str) -> bytes:
@@ -90,7 +95,7 @@ def _headers(route: Route, when: datetime, body: str | None) -> dict[str, str]:
         signed = "content-type;" + signed
     headers = {
         "Accept": route.accept,
-        "Accept-Encoding": "gzip, deflate",
+        "Accept-Encoding": route.accept_encoding,
         "Authorization": (
             f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/{amz_date[:8]}/{REGION}/"
             f"execute-api/aws4_request, SignedHeaders={signed}, Signature={seed[:32].hex()}"
@@ -106,6 +111,7 @@ def _headers(route: Route, when: datetime, body: str | None) -> dict[str, str]:
     if body is not None:
         headers["Content-Length"] = str(len(body.encode()))
         headers["Content-Type"] = "application/json"
+    headers |= route.headers or {}
     headers |= {
         "Host": DOMAIN,
         "User-Agent": route.user_agent,
@@ -288,6 +294,48 @@ ROUTES: list[Route] = [
         "/v1/docs",
         accept="text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
         user_agent=BROWSER_UA,
+    ),
+    Route(
+        "docs-script",
+        "GET",
+        "/v1/docs/swagger-ui-bundle.js",
+        query={"v": "93b7b0862a80e278"},
+        accept="*/*",
+        user_agent=BROWSER_UA,
+        accept_encoding="gzip, deflate, br, zstd",
+    ),
+    Route(
+        "jobs-bind-idempotent",
+        "POST",
+        JOBS,
+        body={
+            "operation": "bind",
+            "app": "android",
+            "token_accounts": [_binding("token1", ("926@126.com", 1005))],
+        },
+        headers={"Idempotency-Key": "8e0f6c1e-5b7a-4b43-9d2e-3c1f0a9b7d21"},
+    ),
+    Route("job-status", "GET", "/v1/jobs/{job_id}", path_params={"job_id": JOB_ID}),
+    Route(
+        "job-failures",
+        "GET",
+        "/v1/jobs/{job_id}/failures",
+        path_params={"job_id": JOB_ID},
+        query={"limit": "100"},
+    ),
+    Route(
+        "get-token-bindings",
+        "GET",
+        "/v1/tokens/{token}/bindings",
+        path_params={"token": "token1"},
+        query={"app": "android"},
+    ),
+    Route(
+        "get-account-bindings",
+        "GET",
+        "/v1/accounts/{account}/bindings",
+        path_params={"account": "926@126.com"},
+        query={"account_type": "1005", "app": "android", "limit": "100"},
     ),
 ]
 

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from tpns_api.lambda_adapter import (
-    Response,
-    count_items,
-    create_app,
-    handler,
-    json_body,
-    service,
-    time_budget,
-    to_response,
-)
+from tpns_api.adapter.api import Api
+from tpns_api.deadline import Deadline
+from tpns_api.http import contract
+from tpns_api.http.answers import ApiResponse
+from tpns_api.http.contract import BatchRequest
+from tpns_api.service import BindingService, binding_service
 
-app = create_app()
+api = Api(binding_service)
 
 
-@app.post("/v1/bind")
-def bind() -> Response:
-    answer = service().bind(json_body(app), time_budget=time_budget(app))
-    return to_response(count_items(answer))
+@api.post("/v1/bind", parse=contract.bind_request)
+def bind(request: BatchRequest, deadline: Deadline, service: BindingService) -> ApiResponse:
+    """Each token's accounts become the given ones; every item answers accepted or failed."""
+    return service.batch_operate(request, deadline)
 
 
-lambda_handler = handler(app)
+lambda_handler = api.handler()

@@ -1,30 +1,34 @@
-"""POST /v1/jobs: split a bulk bind/unbind of any size into bulk-queue messages (202)."""
+"""POST /v1/jobs (a bulk bind/unbind of any size, queued: 202) and the jobs' status routes."""
 
 from __future__ import annotations
 
-import os
-from functools import cache
+from tpns_api.adapter.api import Api
+from tpns_api.deadline import Deadline
+from tpns_api.http import contract, lookups
+from tpns_api.http.answers import ApiResponse
+from tpns_api.http.contract import JobRequest
+from tpns_api.http.lookups import JobLookup
+from tpns_api.jobs.submit import JobSubmitter
 
-from tpns_api.jobs import JobSubmitter
-from tpns_api.lambda_adapter import Response, create_app, handler, json_body, service, to_response
-
-app = create_app()
-
-
-@cache
-def submitter() -> JobSubmitter:
-    import boto3
-
-    return JobSubmitter(
-        queue_url=os.environ["BULK_QUEUE_URL"],
-        sqs=boto3.client("sqs"),
-        credentials=service().client.credentials,
-    )
+api = Api(JobSubmitter.from_env)
 
 
-@app.post("/v1/jobs")
-def submit_job() -> Response:
-    return to_response(submitter().submit(json_body(app)))
+@api.post("/v1/jobs", parse=contract.job_request)
+def submit_job(request: JobRequest, deadline: Deadline, service: JobSubmitter) -> ApiResponse:
+    """Queue a bind or unbind of any size; 202 with the job's id and where to watch it."""
+    return service.submit(request, deadline)
 
 
-lambda_handler = handler(app)
+@api.get("/v1/jobs/<job_id>", parse=lookups.job_lookup_request)
+def job_status(request: JobLookup, deadline: Deadline, service: JobSubmitter) -> ApiResponse:
+    """The job's state and counts (queued, running, then a final state)."""
+    return service.status(request)
+
+
+@api.get("/v1/jobs/<job_id>/failures", parse=lookups.job_lookup_request)
+def job_failures(request: JobLookup, deadline: Deadline, service: JobSubmitter) -> ApiResponse:
+    """Every item that failed, was dead-lettered or stayed unverified, in pages."""
+    return service.failures(request)
+
+
+lambda_handler = api.handler()

@@ -1,58 +1,38 @@
-"""Queries (POST /v1/query and the two GET lookups), and the API's OpenAPI spec and docs page."""
+"""Queries (POST /v1/query and the GET lookups), the ledger's bindings, and the API's docs."""
 
 from __future__ import annotations
 
-from tpns_api import contract
-from tpns_api.lambda_adapter import (
-    Response,
-    create_app,
-    handler,
-    json_body,
-    service,
-    time_budget,
-    to_response,
-)
-from tpns_api.openapi import SWAGGER_UI_HTML, spec_json
+from tpns_api.adapter.api import Api
+from tpns_api.deadline import Deadline
+from tpns_api.http import contract, docs_page, lookups
+from tpns_api.http.answers import ApiResponse, Document
+from tpns_api.http.contract import QueryRequest
+from tpns_api.http.lookups import BindingsLookup
+from tpns_api.http.openapi import spec_json
+from tpns_api.service import BindingService, binding_service
 
-app = create_app()
+api = Api(binding_service)
 
 
-@app.post("/v1/query")
-def query() -> Response:
-    return to_response(service().query(json_body(app), time_budget=time_budget(app)))
+@api.post("/v1/query", parse=contract.query_request)
+@api.get("/v1/accounts/<account>/tokens", parse=contract.tokens_of_account_request)
+@api.get("/v1/tokens/<token>/accounts", parse=contract.accounts_of_token_request)
+def query(request: QueryRequest, deadline: Deadline, service: BindingService) -> ApiResponse:
+    """Ask TPNS in real time: tokens of accounts (query 1) or accounts of tokens (query 2)."""
+    return service.query(request, deadline)
 
 
-@app.get("/v1/accounts/<account>/tokens")
-def tokens_of_account(account: str) -> Response:
-    params = app.current_event.query_string_parameters or {}
-    answer = service().tokens_of_account(
-        contract.parse_path_parameter("account", account),
-        params.get("account_type"),
-        params.get("app"),
-        time_budget=time_budget(app),
-    )
-    return to_response(answer)
+@api.get("/v1/tokens/<token>/bindings", parse=lookups.token_bindings_request)
+@api.get("/v1/accounts/<account>/bindings", parse=lookups.account_bindings_request)
+def bindings(request: BindingsLookup, deadline: Deadline, service: BindingService) -> ApiResponse:
+    """What the ledger says is bound (desired state), with issued_at and state, in pages."""
+    return service.bindings(request)
 
 
-@app.get("/v1/tokens/<token>/accounts")
-def accounts_of_token(token: str) -> Response:
-    params = app.current_event.query_string_parameters or {}
-    answer = service().accounts_of_token(
-        contract.parse_path_parameter("token", token),
-        params.get("app"),
-        time_budget=time_budget(app),
-    )
-    return to_response(answer)
+api.document("/v1/openapi.json", lambda request: Document(spec_json(), "application/json"))
+# The Swagger UI page, and its script and stylesheet (read from the layer at first request).
+api.document("/v1/docs", docs_page.page)
+for asset in docs_page.ASSETS:
+    api.document(asset.route, asset.serve)
 
-
-@app.get("/v1/openapi.json")
-def openapi() -> Response:
-    return Response(status_code=200, content_type="application/json", body=spec_json())
-
-
-@app.get("/v1/docs")
-def docs() -> Response:
-    return Response(status_code=200, content_type="text/html; charset=utf-8", body=SWAGGER_UI_HTML)
-
-
-lambda_handler = handler(app)
+lambda_handler = api.handler()

@@ -6,50 +6,29 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tpns_api.answers import error_response
-from tpns_api.lambda_adapter import (
-    Response,
-    count_items,
-    create_app,
-    handler,
-    json_body,
-    logger,
-    remaining_budget,
-    service,
-    time_budget,
-    to_response,
-)
+from tpns_api.adapter.api import Api
+from tpns_api.adapter.events import is_api_event
+from tpns_api.deadline import Deadline
+from tpns_api.http import contract
+from tpns_api.http.answers import ApiResponse
+from tpns_api.http.contract import BatchRequest
+from tpns_api.service import BindingService, binding_service
 
-app = create_app()
+api = Api(binding_service)
 
 
-@app.post("/v1/unbind")
-def unbind() -> Response:
-    answer = service().unbind(json_body(app), time_budget=time_budget(app))
-    return to_response(count_items(answer))
+@api.post("/v1/unbind", parse=contract.unbind_request)
+def unbind(request: BatchRequest, deadline: Deadline, service: BindingService) -> ApiResponse:
+    """Unbind by token_accounts (3), token_list (4) or account_list (5); answers per item."""
+    return service.batch_operate(request, deadline)
 
 
-_api_handler = handler(app)
+_api_handler = api.handler()
+_direct_handler = api.direct(parse=contract.unbind_payload, run=unbind)
 
 
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     """API Gateway events go to the API; anything else is an unbind body (EventBridge, invoke)."""
-    if isinstance(event, dict) and "httpMethod" in event and "requestContext" in event:
+    if is_api_event(event):
         return _api_handler(event, context)
-    return _direct(event, context)
-
-
-@logger.inject_lambda_context
-def _direct(event: Any, context: LambdaContext) -> dict[str, Any]:
-    """Answers like the API; raises when TPNS failed, so the caller's retry policy applies."""
-    payload = (
-        event.get("detail", event) if isinstance(event, dict) and "detail-type" in event else event
-    )
-    try:
-        answer = service().unbind(payload, time_budget=remaining_budget(context))
-    except Exception as exc:
-        answer = error_response(exc, getattr(context, "aws_request_id", None))
-        if answer.status >= 500 or answer.status == 429:
-            raise
-    logger.info("direct unbind answered", extra={"status": answer.status})
-    return {"statusCode": answer.status, **answer.body}
+    return _direct_handler(event, context)

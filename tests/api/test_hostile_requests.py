@@ -12,13 +12,15 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import api_event
+from tests.support.api_events import Answer, ApiFunctions, api_event
 from tpns_emulator import TpnsEmulator
 
 Body = Any  # a JSON-able value, or Raw(...) for text or bytes that are not JSON
 
 
 class Raw:
+    """A body that is not JSON: text as it comes, or bytes sent base64-encoded."""
+
     def __init__(self, text: str, *, base64_bytes: bytes | None = None) -> None:
         self.text = text
         self.base64_bytes = base64_bytes
@@ -164,7 +166,8 @@ CASES = [
 ]
 
 
-def assert_clear_4xx(answer: Any) -> None:
+def assert_clear_4xx(answer: Answer) -> None:
+    """A 4xx whose message starts with the field at fault, and no stack trace."""
     assert 400 <= answer.status < 500, answer
     error = answer.body["error"]
     assert error["code"] in {"validation_error", "unknown_app", "payload_too_large"}
@@ -175,49 +178,70 @@ def assert_clear_4xx(answer: Any) -> None:
 
 @pytest.mark.parametrize(("route", "body"), CASES)
 def test_hostile_post_bodies_get_a_4xx_naming_the_problem(
-    api: Any, emulator: TpnsEmulator, route: str, body: Body
+    api: ApiFunctions, emulator: TpnsEmulator, route: str, body: Body
 ) -> None:
+    # GIVEN a malformed or hostile body for a POST route
     function, _ = POST_ROUTES[route]
-    answer = api(function, event_for(route, for_route(route, body)))
+    event = event_for(route, for_route(route, body))
+    # WHEN the route's function is invoked with it
+    answer = api(function, event)
+    # THEN it answers a 4xx naming the problem, and nothing reached TPNS
     assert_clear_4xx(answer)
     assert emulator.stats.requests == 0
 
 
-def test_undecodable_path_parameter_is_a_400_naming_it(api: Any, emulator: TpnsEmulator) -> None:
+def test_undecodable_path_parameter_is_a_400_naming_it(
+    api: ApiFunctions, emulator: TpnsEmulator
+) -> None:
+    # GIVEN a lookup whose account is not UTF-8 once URL-decoded
     event = api_event("get-account-tokens", path="/v1/accounts/%ff%fe/tokens")
+    # WHEN the query function is invoked with it
     answer = api("query", event)
+    # THEN it answers 400 naming the path parameter, and nothing reached TPNS
     assert answer.status == 400
     assert answer.body["error"]["message"] == "account: is not valid UTF-8 once URL-decoded"
     assert emulator.stats.requests == 0
 
 
-def test_a_body_that_is_not_text_is_a_400(api: Any) -> None:
+def test_a_body_that_is_not_text_is_a_400(api: ApiFunctions) -> None:
+    # GIVEN an event whose body is an object, not JSON text
     event = api_event("unbind-token-list")
     event["body"] = {"token_list": ["t1"]}
+    # WHEN the unbind function is invoked with it
     answer = api("unbind", event)
+    # THEN it answers 400: the body must be JSON text
     assert answer.status == 400
     assert answer.body["error"]["message"] == "body: must be JSON text"
 
 
-def test_an_oversized_invalid_list_is_refused_before_item_validation(api: Any) -> None:
-    answer = api("unbind", api_event("unbind-token-list", {"token_list": [1] * 100_000}))
+def test_an_oversized_invalid_list_is_refused_before_item_validation(api: ApiFunctions) -> None:
+    # GIVEN a list of 100,000 invalid tokens
+    event = api_event("unbind-token-list", {"token_list": [1] * 100_000})
+    # WHEN the unbind function is invoked with it
+    answer = api("unbind", event)
+    # THEN it answers a short 413, without an issue per item
     assert answer.status == 413
     assert len(answer.text) < 1_000
 
 
-def test_item_issues_are_capped_with_a_count(api: Any) -> None:
-    answer = api(
-        "jobs", api_event("jobs-unbind", {"operation": "unbind", "token_list": [1] * 5_000})
-    )
+def test_item_issues_are_capped_with_a_count(api: ApiFunctions) -> None:
+    # GIVEN a job of 5,000 invalid tokens (within the jobs limit)
+    event = api_event("jobs-unbind", {"operation": "unbind", "token_list": [1] * 5_000})
+    # WHEN the jobs function is invoked with it
+    answer = api("jobs", event)
+    # THEN it answers 400 with 20 issues, and the message counts the rest
     assert answer.status == 400
     assert len(answer.body["error"]["details"]) == 20
     assert answer.body["error"]["message"].endswith("(and 4995 more)")
 
 
-def test_invalid_base64_body_is_a_400(api: Any) -> None:
+def test_invalid_base64_body_is_a_400(api: ApiFunctions) -> None:
+    # GIVEN an event marked base64-encoded whose body is not base64
     event = api_event("unbind-token-list", raw_body="!!not base64!!")
     event["isBase64Encoded"] = True
+    # WHEN the unbind function is invoked with it
     answer = api("unbind", event)
+    # THEN it answers 400 saying so
     assert answer.status == 400
     assert answer.body["error"]["message"] == "body: is not valid base64"
 
@@ -246,25 +270,35 @@ GET_CASES = [
 
 @pytest.mark.parametrize(("event_name", "path", "query"), GET_CASES)
 def test_hostile_lookups_get_a_4xx_naming_the_problem(
-    api: Any,
+    api: ApiFunctions,
     emulator: TpnsEmulator,
     event_name: str,
     path: dict[str, str],
     query: dict[str, str] | None,
 ) -> None:
+    # GIVEN a lookup with a malformed or hostile path parameter or query string
     event = api_event(event_name, path_parameters=path, query=query or {})
+    # WHEN the query function is invoked with it
     answer = api("query", event)
+    # THEN it answers a 4xx naming the problem, and nothing reached TPNS
     assert_clear_4xx(answer)
     assert emulator.stats.requests == 0
 
 
 def test_the_catalogue_is_at_least_fifty_requests() -> None:
-    assert len(CATALOGUE) + len(GET_CASES) >= 50
-    assert len(CASES) >= 200
+    # GIVEN the catalogues of hostile bodies and lookups
+    # WHEN they are counted, and the bodies crossed with the POST routes
+    requests, cases = len(CATALOGUE) + len(GET_CASES), len(CASES)
+    # THEN there are at least 50 requests, and at least 200 cases
+    assert requests >= 50
+    assert cases >= 200
 
 
-def test_error_bodies_carry_the_request_id(api: Any) -> None:
+def test_error_bodies_carry_the_request_id(api: ApiFunctions) -> None:
+    # GIVEN a bind event with truncated JSON
     event = api_event("bind", raw_body="{")
+    # WHEN the bind function is invoked with it
     answer = api("bind", event)
+    # THEN the error body carries API Gateway's request id
     assert answer.body["request_id"] == event["requestContext"]["requestId"]
     assert json.loads(answer.text)["error"]["code"] == "validation_error"

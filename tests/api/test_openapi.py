@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import jsonschema
 import pytest
 
+from tests.support.api_events import api_event_body
+from tests.support.paths import OPENAPI_PATH
 from tpns_account import RequestValidationError
-from tpns_api import contract
-from tpns_api.openapi import build_spec, spec_json
-
-ROOT = Path(__file__).resolve().parents[2]
-COMMITTED = ROOT / "docs" / "openapi.json"
-EVENTS = ROOT / "events" / "api"
+from tpns_api.http import contract
+from tpns_api.http.openapi import build_spec, spec_json
 
 
 def test_committed_spec_is_current() -> None:
-    # GIVEN the spec generated from the models WHEN compared THEN the committed copy matches
-    assert COMMITTED.read_text() == spec_json(), "docs/openapi.json is stale: run `make openapi`"
+    # GIVEN the committed docs/openapi.json
+    committed = OPENAPI_PATH.read_text()
+    # WHEN the spec is generated from the models
+    generated = spec_json()
+    # THEN the committed copy matches it
+    assert committed == generated, "docs/openapi.json is stale: run `make openapi`"
 
 
 def test_spec_is_valid_openapi_3_1_shaped() -> None:
+    # GIVEN the validation models
+    # WHEN the spec is built from them
     spec = build_spec()
+    # THEN it is OpenAPI 3.1 with the six paths, and its schemas are valid JSON Schema
     assert spec["openapi"] == "3.1.0"
     assert set(spec["paths"]) == {
         "/v1/bind",
@@ -38,6 +43,7 @@ def test_spec_is_valid_openapi_3_1_shaped() -> None:
 
 
 def schema_for(name: str) -> dict[str, Any]:
+    """The spec's schema ``name``, with the other schemas as its $defs."""
     spec = build_spec()
     return {"$defs": spec["components"]["schemas"], **spec["components"]["schemas"][name]}
 
@@ -61,9 +67,12 @@ BODIES = [
 
 @pytest.mark.parametrize(("schema_name", "parse", "event"), BODIES)
 def test_canonical_bodies_satisfy_both_the_spec_and_the_validator(
-    schema_name: str, parse: Any, event: str
+    schema_name: str, parse: Callable[[Any], Any], event: str
 ) -> None:
-    body = json.loads(json.loads((EVENTS / f"{event}.json").read_text())["body"])
+    # GIVEN the body of a canonical event
+    body = api_event_body(event)
+    # WHEN it is checked against the spec's schema, and parsed by the route's validator
+    # THEN both accept it (neither raises)
     jsonschema.validate(body, _resolve_refs(schema_for(schema_name)))
     parse(body)
 
@@ -86,9 +95,14 @@ MUTATIONS = [
 
 
 @pytest.mark.parametrize(("name", "mutate"), MUTATIONS, ids=[m[0] for m in MUTATIONS])
-def test_spec_and_validator_reject_the_same_bodies(name: str, mutate: Any) -> None:
-    body = json.loads(json.loads((EVENTS / "bind.json").read_text())["body"])
+def test_spec_and_validator_reject_the_same_bodies(
+    name: str, mutate: Callable[[Any], None]
+) -> None:
+    # GIVEN the canonical bind body, with one thing made wrong
+    body = api_event_body("bind")
     mutate(body)
+    # WHEN it is checked against the spec's schema, and parsed by the bind validator
+    # THEN both reject it
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(body, _resolve_refs(schema_for("BindBody")))
     with pytest.raises(RequestValidationError):

@@ -7,13 +7,17 @@ import logging
 import time
 from typing import Any
 
-from tests.bulk.conftest import MAX_RECEIVE_COUNT, BulkRig
-from tests.conftest import ACCESS_ID, IOS_ACCESS_ID
-from tests.functions import ROOT, FakeLambdaContext
+import pytest
+
+from tests.support.apps import ACCESS_ID, IOS_ACCESS_ID
+from tests.support.bulk import MAX_RECEIVE_COUNT, BulkRig
+from tests.support.lambda_runtime import FakeLambdaContext
+from tests.support.paths import EVENTS_DIR
 from tpns_emulator import TpnsEmulator
 
 
 def binds(prefix: str, n: int) -> list[dict[str, Any]]:
+    """``n`` token_accounts items, <prefix>-00000 bound to user-<prefix>-00000 and so on."""
     return [
         {"token": f"{prefix}-{i:05d}", "account_list": [{"account": f"user-{prefix}-{i:05d}"}]}
         for i in range(n)
@@ -48,21 +52,18 @@ def test_mixed_batch_settles_each_message_its_own_way(
 
 
 def test_invalid_tokens_are_reported_in_logs_and_counted(
-    bulk: BulkRig, emulator: TpnsEmulator, capsys: Any
+    bulk: BulkRig,
+    emulator: TpnsEmulator,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    # GIVEN a record of what the bulk module logs
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
-    logging.getLogger("tpns_api.bulk").addHandler(handler)
+    # GIVEN TPNS refuses one token
     emulator.invalid_tokens.add("bad-00001")
-    # WHEN a message holding an invalid token is processed
-    try:
+    # WHEN a message holding it is processed
+    with caplog.at_level(logging.WARNING, logger="tpns_api.queue.bulk"):
         bulk.invoke([{"operation": "bind", "token_accounts": binds("bad", 3)}])
-    finally:
-        logging.getLogger("tpns_api.bulk").removeHandler(handler)
     # THEN the refused item is logged with its code, and counted in the metrics
-    (log,) = [r for r in records if "TPNS refused" in r.getMessage()]
+    (log,) = [r for r in caplog.records if "TPNS refused" in r.getMessage()]
     assert log.failed_items == [{"item": "bad-00001", "code": 1008006, "reason": "invalid token"}]  # type: ignore[attr-defined]
     metrics = next(
         json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line
@@ -74,24 +75,30 @@ def test_invalid_tokens_are_reported_in_logs_and_counted(
 def test_items_that_fail_validation_go_to_the_dlq_and_the_rest_is_applied(
     bulk: BulkRig, emulator: TpnsEmulator
 ) -> None:
+    # GIVEN a job message with two valid tokens and two invalid ones
     body = {
         "operation": "unbind",
         "job_id": "gdpr-7",
         "token_list": ["ok-1", "x" * 65, "ok-2", "bad token"],
     }
+    # WHEN it is processed
     _, failed = bulk.invoke([body])
+    # THEN it is not redelivered
     assert failed == []
+    # AND the invalid items are parked in the DLQ as one message, with the job and the reasons
     (dead,) = bulk.dead_letters()
     parked = json.loads(dead["body"])
     assert parked["token_list"] == ["x" * 65, "bad token"]
     assert parked["operation"] == "unbind" and parked["job_id"] == "gdpr-7"
-    assert parked["reasons"][0].startswith("token_list[1]: must be 1-64 characters")
+    assert parked["reasons"][0].startswith("token_list[1]: must be 1-64 bytes")
+    # AND the valid items were sent to TPNS
     assert emulator.stats.calls[-1]["item_count"] == 2
 
 
 def test_wrong_shapes_never_succeed_and_go_straight_to_the_dlq(
     bulk: BulkRig, emulator: TpnsEmulator
 ) -> None:
+    # GIVEN a batch of six messages that can never succeed
     bodies = [
         "[]",
         {"operation": "bind"},
@@ -100,7 +107,9 @@ def test_wrong_shapes_never_succeed_and_go_straight_to_the_dlq(
         {"operator_type": 9, "token_list": ["t1"]},
         {"operation": "unbind", "app": "web", "token_list": ["t1"]},
     ]
+    # WHEN it is processed
     _, failed = bulk.invoke(bodies)
+    # THEN none is redelivered: each is in the DLQ with its reason, and none reached TPNS
     assert failed == []
     reasons = sorted(d["attributes"]["reason"] for d in bulk.dead_letters())
     assert len(reasons) == 6
@@ -110,23 +119,34 @@ def test_wrong_shapes_never_succeed_and_go_straight_to_the_dlq(
 
 
 def test_raw_tpns_messages_are_accepted(bulk: BulkRig, emulator: TpnsEmulator) -> None:
+    # GIVEN three tokens bound by a raw TPNS override message (operator_type 2)
     bulk.invoke([{"operator_type": 2, "token_accounts": binds("raw", 3)}])
+    # WHEN a raw unbind of one token (operator_type 4) is processed
     bulk.invoke([{"operator_type": 4, "app": "android", "token_list": ["raw-00001"]}])
+    # THEN that token is unbound
     assert set(emulator.bindings(ACCESS_ID)) == {"raw-00000", "raw-00002"}
+    # AND a raw unbind of an account (operator_type 5) unbinds it from its token
     bulk.invoke([{"operator_type": 5, "account_list": [{"account": "user-raw-00000"}]}])
     assert set(emulator.bindings(ACCESS_ID)) == {"raw-00002"}
 
 
 def test_a_message_of_5000_items_is_applied(bulk: BulkRig, emulator: TpnsEmulator) -> None:
-    _, failed = bulk.invoke([{"operation": "bind", "token_accounts": binds("big", 5000)}])
+    # GIVEN one message of 5,000 bindings
+    message = {"operation": "bind", "token_accounts": binds("big", 5000)}
+    # WHEN it is processed
+    _, failed = bulk.invoke([message])
+    # THEN every binding is applied, in 250 calls of 20
     assert failed == []
     assert len(emulator.bindings(ACCESS_ID)) == 5000
     assert emulator.stats.requests == 250
 
 
 def test_duplicates_in_a_message_are_merged(bulk: BulkRig, emulator: TpnsEmulator) -> None:
+    # GIVEN a message naming t1 twice
     body = {"operation": "unbind", "token_list": ["t1", "t2", "t1"]}
+    # WHEN it is processed
     bulk.invoke([body])
+    # THEN TPNS got each token once
     assert emulator.stats.calls[-1]["item_count"] == 2
 
 
@@ -146,23 +166,29 @@ def test_transient_failures_are_redelivered_then_dead_lettered_by_the_redrive(
 
 
 def test_the_dlq_send_failing_keeps_the_message_for_redelivery(
-    bulk: BulkRig, monkeypatch: Any
+    bulk: BulkRig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # GIVEN the function's DLQ does not exist
     monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", bulk.dlq_url + "-missing")
     bulk.module.processor.cache_clear()
+    # WHEN a message that belongs in the DLQ is processed
     _, failed = bulk.invoke(["not json"])
+    # THEN it is reported failed, so SQS redelivers it rather than lose it
     assert failed == ["m0"]
 
 
 def test_the_canonical_sqs_event_is_processed(bulk: BulkRig, emulator: TpnsEmulator) -> None:
-    event = json.loads((ROOT / "events" / "sqs" / "bulk-batch.json").read_text())
+    # GIVEN the canonical SQS event of events/sqs/
+    event = json.loads((EVENTS_DIR / "sqs" / "bulk-batch.json").read_text())
+    # WHEN the bulk function is invoked with it
     answer = bulk.module.lambda_handler(event, FakeLambdaContext())
+    # THEN nothing failed and its tokens are bound
     assert answer == {"batchItemFailures": []}
     assert set(emulator.bindings(ACCESS_ID)) == {"token1", "token2"}
 
 
 def test_one_invocation_never_calls_faster_than_tpns_max_qps(
-    bulk: BulkRig, emulator: TpnsEmulator, monkeypatch: Any
+    bulk: BulkRig, emulator: TpnsEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN TPNS_MAX_QPS 30 under a TPNS cap of 45 calls/s (a margin for a loaded machine, whose
     # scheduling can bunch paced calls on their way to the emulator)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
-from tests.bulk.conftest import BulkRig
-from tests.conftest import ACCESS_ID
+from tests.support.apps import ACCESS_ID
+from tests.support.bulk import BulkRig
 from tpns_emulator import TpnsEmulator
 
 BOUND = 4
@@ -16,6 +15,7 @@ BOUND = 4
 
 @pytest.fixture
 def bounded(bulk: BulkRig, monkeypatch: pytest.MonkeyPatch) -> BulkRig:
+    """The bulk function with at most BOUND concurrent TPNS calls and a 0.3 s call timeout."""
     monkeypatch.setenv("TPNS_MAX_CONCURRENCY", str(BOUND))
     monkeypatch.setenv("TPNS_TIMEOUT_S", "0.3")
     bulk.module.processor.cache_clear()
@@ -53,7 +53,7 @@ def test_every_binding_is_applied_or_dead_lettered_under_30_percent_faults(
     assert not bound & dead_tokens
     assert len(bound) + len(dead_tokens) == 10_000
     # AND the faults really happened, and TPNS never saw more than the bound at once
-    stats: Any = emulator.stats
+    stats = emulator.stats
     fired = sum(stats.faults_fired.values())
     assert fired / stats.requests > 0.2
     assert stats.peak_concurrency <= BOUND

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-import boto3
 import pytest
+from mypy_boto3_s3 import S3Client
 
-from tests.bulk.conftest import bulk  # noqa: F401  (the bulk queue, DLQ and function)
-from tests.conftest import REGION
-
-
-@pytest.fixture
-def s3(moto_endpoint: str) -> Any:
-    return boto3.client("s3", endpoint_url=moto_endpoint, region_name=REGION)
+from tests.support.aws import s3_client
 
 
 @pytest.fixture
-def bucket(s3: Any) -> str:
+def s3(moto_endpoint: str) -> S3Client:
+    return s3_client(moto_endpoint)
+
+
+@pytest.fixture
+def bucket(s3: S3Client) -> str:
+    """A fresh, empty cleanup bucket; its name."""
     name = f"cleanup-{uuid.uuid4().hex[:10]}"
     s3.create_bucket(Bucket=name)
     return name

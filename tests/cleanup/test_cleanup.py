@@ -3,45 +3,56 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from tests.bulk.conftest import BulkRig
-from tests.conftest import ACCESS_ID
-from tests.functions import ROOT, FakeLambdaContext, load_function
+import pytest
+from mypy_boto3_s3 import S3Client
+
+from tests.support.apps import ACCESS_ID
+from tests.support.bulk import BulkRig
+from tests.support.lambda_runtime import FakeLambdaContext, load_function
+from tests.support.layer_clients import MakeClient
+from tests.support.paths import EVENTS_DIR
 from tpns_account import Account, TokenAccounts, TpnsClient
-from tpns_api.cleanup import CleanupRunner
+from tpns_api.queue.cleanup import CleanupRunner
+from tpns_api.queue.sqs import MessageSender
 from tpns_emulator import TpnsEmulator
 
 FOREVER = 900.0
 
 
-def runner(s3: Any, bulk: BulkRig, bucket: str, time_left: Any = lambda: FOREVER) -> CleanupRunner:
-    return CleanupRunner(s3, bulk.sqs, bucket, bulk.queue_url, time_left=time_left)
+def runner(
+    s3: S3Client, bulk: BulkRig, bucket: str, time_left: Callable[[], float] = lambda: FOREVER
+) -> CleanupRunner:
+    """A cleanup of ``bucket`` queueing to the bulk queue, with ``time_left()`` seconds left."""
+    return CleanupRunner(s3, MessageSender(bulk.sqs, bulk.queue_url), bucket, time_left=time_left)
 
 
 def queued_items(bulk: BulkRig) -> list[Any]:
+    """The tokens and accounts the cleanup queued for unbinding (taken off the queue)."""
     items: list[Any] = []
-    while True:
-        batch = bulk.sqs.receive_message(QueueUrl=bulk.queue_url, MaxNumberOfMessages=10).get(
-            "Messages", []
-        )
-        if not batch:
-            return items
-        for message in batch:
-            body = json.loads(message["Body"])
-            items += body.get("account_list") or body.get("token_list")
-            bulk.sqs.delete_message(QueueUrl=bulk.queue_url, ReceiptHandle=message["ReceiptHandle"])
+    for body in bulk.queued():
+        items += body.get("account_list") or body.get("token_list")
+    return items
 
 
 def bind_pairs(client: TpnsClient, prefix: str, n: int) -> None:
+    """Bind <prefix>t<i> to <prefix>a<i> for i in 0..n-1."""
     client.bind([TokenAccounts(f"{prefix}t{i}", (Account(f"{prefix}a{i}"),)) for i in range(n)])
 
 
 def test_large_manifests_are_unbound_reported_and_moved_to_done(
-    s3: Any, bucket: str, bulk: BulkRig, emulator: TpnsEmulator, make_client: Any
+    s3: S3Client,
+    bucket: str,
+    bulk_ledger_off: BulkRig,
+    emulator: TpnsEmulator,
+    make_client: MakeClient,
 ) -> None:
     # GIVEN 110,000 bindings and two manifests covering them: 100,000 JSON lines and a 10,000
-    # line CSV, each with a few bad lines, half of the items tokens and half accounts
+    # line CSV, each with a few bad lines, half of the items tokens and half accounts (LedgerMode
+    # off: moto serves one DynamoDB call at a time; the ledger's cleanups are tested smaller)
+    bulk = bulk_ledger_off
     client = make_client(max_concurrency=16, time_budget=60.0)
     bind_pairs(client, "j", 100_000)
     bind_pairs(client, "c", 10_000)
@@ -107,11 +118,12 @@ def test_large_manifests_are_unbound_reported_and_moved_to_done(
 
 
 def test_an_interrupted_run_resumes_where_it_stopped_without_loss(
-    s3: Any, bucket: str, bulk: BulkRig, emulator: TpnsEmulator
+    s3: S3Client, bucket: str, bulk: BulkRig, emulator: TpnsEmulator
 ) -> None:
-    # GIVEN a 25,000-line manifest and a first run that runs out of time after two batches
+    # GIVEN a 25,000-line manifest
     lines = [json.dumps({"token": f"t{i}"}) for i in range(25_000)]
     s3.put_object(Bucket=bucket, Key="pending/big.jsonl", Body=("\n".join(lines) + "\n").encode())
+    # WHEN a first run runs out of time after two batches
     budget = iter([FOREVER, FOREVER, 0.0])  # before starting, after batch 1, after batch 2
     first = runner(s3, bulk, bucket, time_left=lambda: next(budget, 0.0)).run()
     # THEN the manifest stays in pending/ with a checkpoint
@@ -119,9 +131,8 @@ def test_an_interrupted_run_resumes_where_it_stopped_without_loss(
     assert first.unfinished[0].items_queued == 20_000
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
     assert keys == {"pending/big.jsonl", "state/big.jsonl.json"}
-    # WHEN the next run comes
+    # AND the next run finishes from the checkpoint: every token queued exactly once, in two runs
     second = runner(s3, bulk, bucket).run()
-    # THEN it finishes from the checkpoint: every token queued exactly once, in two runs
     assert second.completed[0].runs == 2
     assert sorted(queued_items(bulk)) == sorted(f"t{i}" for i in range(25_000))
     report = json.loads(
@@ -131,38 +142,50 @@ def test_an_interrupted_run_resumes_where_it_stopped_without_loss(
 
 
 def test_csv_headers_are_found_by_name_and_bad_headers_reported(
-    s3: Any, bucket: str, bulk: BulkRig
+    s3: S3Client, bucket: str, bulk: BulkRig
 ) -> None:
+    # GIVEN a CSV manifest with headers in any case and order (and a bad line), and a CSV whose
+    # header names neither accounts nor tokens
     s3.put_object(
         Bucket=bucket,
         Key="pending/a.csv",
         Body=b"Token, Account ,ACCOUNT_TYPE\r\n,+8613711112222,1002\r\ntok-1,,\r\n\r\n,x,\r\n",
     )
     s3.put_object(Bucket=bucket, Key="pending/b.csv", Body=b"user,when\nalice,today\n")
+    # WHEN the cleanup runs
     summary = runner(s3, bulk, bucket).run()
+    # THEN the first is read by column name, its bad line reported; the second is refused whole
     by_name = {c.manifest: c for c in summary.completed}
     assert by_name["pending/a.csv"].items_queued == 2
     assert by_name["pending/a.csv"].rejected == [
-        {"line": 5, "reason": "account: must be 2-100 characters, got 1"}
+        {
+            "line": 5,
+            "reason": "account: must be at least 2 bytes of UTF-8 and at most 100 characters, got 1 bytes in 1 characters",
+        }
     ]
     assert by_name["pending/b.csv"].rejected[0] == {
         "line": 1,
         "reason": "CSV header must name an account or token column",
     }
+    # AND the first manifest's items are queued
     assert sorted(map(str, queued_items(bulk))) == sorted(
         ["tok-1", str({"account": "+8613711112222", "account_type": 1002})]
     )
 
 
 def test_the_scheduled_handler_runs_the_cleanup(
-    s3: Any, bucket: str, bulk: BulkRig, monkeypatch: Any, moto_endpoint: str
+    s3: S3Client,
+    bucket: str,
+    bulk: BulkRig,
+    monkeypatch: pytest.MonkeyPatch,
+    moto_endpoint: str,
 ) -> None:
     # GIVEN the function configured as the template does, and the canonical scheduler event
     monkeypatch.setenv("CLEANUP_BUCKET", bucket)
     monkeypatch.setenv("BULK_QUEUE_URL", bulk.queue_url)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
     s3.put_object(Bucket=bucket, Key="pending/one.jsonl", Body=b'{"token": "t1"}\n')
-    event = json.loads((ROOT / "events" / "scheduler" / "cleanup.json").read_text())
+    event = json.loads((EVENTS_DIR / "scheduler" / "cleanup.json").read_text())
     # WHEN invoked
     result = load_function("cleanup").lambda_handler(event, FakeLambdaContext(900_000))
     # THEN the manifest was done, and the answer says so

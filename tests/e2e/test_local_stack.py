@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -10,21 +11,28 @@ import subprocess
 from typing import Any
 
 import requests
+from mypy_boto3_sqs.type_defs import MessageTypeDef
 
-from tests.e2e.conftest import RunningStack, eventually, trigger_cleanup
-from tests.functions import ROOT
+from tests.support.local_stack import RunningStack, trigger_cleanup
+from tests.support.paths import README_PATH, ROOT
+from tests.support.polling import eventually
+from tpns_api.http import docs_page
 
 
 def accounts_of(stack: RunningStack, token: str) -> list[dict[str, Any]]:
+    """The accounts TPNS holds for ``token``, through GET /v1/tokens/{token}/accounts."""
     answer = stack.call("GET", f"/v1/tokens/{token}/accounts")
     assert answer.status_code == 200, answer.text
-    return answer.json()["token_accounts"][0]["account_list"]
+    accounts: list[dict[str, Any]] = answer.json()["token_accounts"][0]["account_list"]
+    return accounts
 
 
 def tokens_of(stack: RunningStack, account: str, account_type: int = 0) -> list[str]:
+    """The tokens TPNS holds for ``account``, through GET /v1/accounts/{account}/tokens."""
     answer = stack.call("GET", f"/v1/accounts/{account}/tokens?account_type={account_type}")
     assert answer.status_code == 200, answer.text
-    return answer.json()["account_tokens"][0]["token_list"]
+    tokens: list[str] = answer.json()["account_tokens"][0]["token_list"]
+    return tokens
 
 
 def bind(stack: RunningStack, token: str, *accounts: str) -> None:
@@ -131,9 +139,9 @@ def test_a_manifest_and_a_triggered_cleanup_unbind_its_items(stack: RunningStack
     for i in range(3):
         bind(stack, f"e2e-dead-{i}", f"e2e-dead-user-{i}")
     assert eventually(lambda: all(accounts_of(stack, f"e2e-dead-{i}") for i in range(3)))
-    bucket = stack.endpoints["outputs"]["CleanupBucketName"]
+    bucket = stack.outputs["CleanupBucketName"]
     manifest = "".join(json.dumps({"token": f"e2e-dead-{i}"}) + "\n" for i in range(3))
-    stack.aws("s3").put_object(Bucket=bucket, Key="pending/dead.jsonl", Body=manifest.encode())
+    stack.s3().put_object(Bucket=bucket, Key="pending/dead.jsonl", Body=manifest.encode())
 
     # WHEN the cleanup schedule is triggered by hand, the way the README says
     result = trigger_cleanup(stack)
@@ -141,18 +149,18 @@ def test_a_manifest_and_a_triggered_cleanup_unbind_its_items(stack: RunningStack
     # THEN the manifest is done, and its tokens end unbound through the queue
     assert result["completed"] == ["pending/dead.jsonl"] and result["ItemsQueued"] == 3
     assert eventually(lambda: all(accounts_of(stack, f"e2e-dead-{i}") == [] for i in range(3)))
-    listed = stack.aws("s3").list_objects_v2(Bucket=bucket, Prefix="done/")["Contents"]
+    listed = stack.s3().list_objects_v2(Bucket=bucket, Prefix="done/")["Contents"]
     assert any(o["Key"].endswith("dead.jsonl.report.json") for o in listed)
 
 
 def test_a_malformed_queue_message_ends_in_the_dlq_with_its_reason(stack: RunningStack) -> None:
     # GIVEN a message that can never succeed, sent to the bulk queue by some producer
-    sqs = stack.aws("sqs")
-    outputs = stack.endpoints["outputs"]
+    sqs = stack.sqs()
+    outputs = stack.outputs
     sqs.send_message(QueueUrl=outputs["BulkQueueUrl"], MessageBody="this is not json")
 
     # WHEN the poller has handed it to the bulk function
-    def dead_lettered() -> list[dict[str, Any]]:
+    def dead_lettered() -> list[MessageTypeDef]:
         answer = sqs.receive_message(
             QueueUrl=outputs["BulkDeadLetterQueueUrl"],
             MaxNumberOfMessages=10,
@@ -170,49 +178,82 @@ def test_a_malformed_queue_message_ends_in_the_dlq_with_its_reason(stack: Runnin
 
 
 def test_the_swagger_ui_and_the_spec_are_served(stack: RunningStack) -> None:
-    # WHEN a browser opens the docs page (no key header) and the spec it loads
-    page = stack.call("GET", "/v1/docs", headers={"x-api-key": ""})
-    spec = stack.call("GET", "/v1/openapi.json", headers={"x-api-key": ""})
+    # GIVEN a browser, which sends no API key
+    headers = {"x-api-key": ""}
+
+    # WHEN it opens the docs page and the spec that page loads
+    page = stack.call("GET", "/v1/docs", headers=headers)
+    spec = stack.call("GET", "/v1/openapi.json", headers=headers)
 
     # THEN both are served by the query function
     assert page.status_code == 200 and "swagger-ui" in page.text.lower()
     assert spec.status_code == 200 and "/v1/bind" in spec.json()["paths"]
 
 
+def test_large_answers_are_gzipped_for_clients_that_take_gzip(stack: RunningStack) -> None:
+    # WHEN the docs page's script and the spec (both over the template's 1024-byte
+    # MinimumCompressionSize) are asked for by a gzip client, and the script by one without
+    def fetch(path: str, accept_encoding: str) -> requests.Response:
+        headers = {"x-api-key": stack.key, "Accept-Encoding": accept_encoding}
+        return requests.get(stack.api + path, headers=headers, timeout=30, stream=True)
+
+    script = f"/v1/docs/swagger-ui-bundle.js?v={docs_page.version(docs_page.SCRIPT)}"
+    gzipped = fetch(script, "gzip, deflate, br, zstd")
+    spec = fetch("/v1/openapi.json", "gzip")
+    plain = fetch(script, "identity")
+
+    # THEN the gzip client gets them gzipped by the gateway, as API Gateway sends them
+    assert gzipped.headers["Content-Encoding"] == "gzip"
+    assert gzipped.headers["Vary"] == "Accept-Encoding"
+    assert gzip.decompress(gzipped.raw.read()).decode() == docs_page.content(docs_page.SCRIPT)
+    assert spec.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(spec.raw.read()))["paths"]
+    # THEN the other gets the same text uncompressed
+    assert "Content-Encoding" not in plain.headers
+    assert plain.raw.read().decode() == docs_page.content(docs_page.SCRIPT)
+
+
 def test_a_request_without_the_api_key_is_refused_like_api_gateway(stack: RunningStack) -> None:
-    # WHEN a route is called without the local API key
-    answer = stack.call("POST", "/v1/bind", {"token_list": ["x"]}, headers={"x-api-key": "no"})
+    # GIVEN a caller without the local API key
+    headers = {"x-api-key": "no"}
+
+    # WHEN it calls a route
+    answer = stack.call("POST", "/v1/bind", {"token_list": ["x"]}, headers=headers)
 
     # THEN the gateway refuses it before any function runs
     assert answer.status_code == 403 and answer.json() == {"message": "Forbidden"}
 
 
 def test_an_undeclared_route_answers_missing_authentication_token(stack: RunningStack) -> None:
-    answer = stack.call("GET", "/v1/nothing-here")
+    # GIVEN a path the template declares no route for
+    path = "/v1/nothing-here"
 
+    # WHEN it is called with the API key
+    answer = stack.call("GET", path)
+
+    # THEN the gateway answers as API Gateway does: 403 Missing Authentication Token
     assert answer.status_code == 403
     assert answer.json() == {"message": "Missing Authentication Token"}
 
 
 def test_each_request_is_logged_in_one_line(stack: RunningStack) -> None:
-    # GIVEN a request with a recognisable path
-    stack.call("GET", "/v1/tokens/e2e-log-line-token/accounts")
+    # GIVEN a recognisable path
+    path = "/v1/tokens/e2e-log-line-token/accounts"
+
+    # WHEN it is requested
+    stack.call("GET", path)
 
     # THEN the stack's output has one line naming the method, path, status and function
-    lines = [
-        line
-        for line in stack.output_text().splitlines()
-        if "/v1/tokens/e2e-log-line-token/accounts" in line and "→" in line
-    ]
+    lines = [line for line in stack.output_text().splitlines() if path in line and "→" in line]
     assert len(lines) == 1 and "GET" in lines[0] and "200" in lines[0]
     assert "QueryFunction" in lines[0]
 
 
 def readme_quickstart() -> str:
     """The shell block of the README's quickstart that talks to the running stack."""
-    readme = (ROOT / "README.md").read_text()
+    readme = README_PATH.read_text()
     section = readme[readme.index("## Quickstart") : readme.index("## The local stack")]
-    blocks = re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+    blocks: list[str] = re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
     return next(block for block in blocks if "curl" in block)
 
 
@@ -244,8 +285,13 @@ def test_the_readme_quickstart_works_against_the_running_stack(stack: RunningSta
 
 
 def test_a_body_over_api_gateways_10_mb_limit_is_refused_with_413(stack: RunningStack) -> None:
-    answer = stack.call("POST", "/v1/bind", data=b"x" * (10 * 1024 * 1024 + 1))
+    # GIVEN a body one byte over API Gateway's 10 MB payload limit
+    body = b"x" * (10 * 1024 * 1024 + 1)
 
+    # WHEN it is posted
+    answer = stack.call("POST", "/v1/bind", data=body)
+
+    # THEN the gateway refuses it as API Gateway does: 413 Request Too Long
     assert answer.status_code == 413 and answer.json() == {"message": "Request Too Long"}
 
 
@@ -257,8 +303,10 @@ def test_the_start_banner_prints_the_readme_examples(stack: RunningStack) -> Non
         if line.startswith(("curl", "sleep 2; curl")) and "/v1/jobs" not in line
     ]
 
-    # THEN the banner shows the same commands, and where the key is
+    # WHEN the stack's start banner is read
     banner = stack.output_text()
+
+    # THEN it shows the same commands, and where the key is
     assert len(expected) == 3
     for line in expected:
         assert line in banner
@@ -280,15 +328,18 @@ def test_moto_refuses_browser_requests_so_no_web_page_can_read_the_secret(
     # THEN both are refused, while a local client still gets through
     assert preflight.status_code == 403 and read.status_code == 403
     assert "secret_key" not in read.text
-    assert stack.aws("secretsmanager").get_secret_value(SecretId=stack.endpoints["secret_id"])
+    assert stack.secretsmanager().get_secret_value(SecretId=stack.endpoints["secret_id"])
 
 
 def test_a_malformed_content_length_gets_400_and_a_closed_connection(stack: RunningStack) -> None:
+    # GIVEN a raw request whose Content-Length is not a number (a superscript two)
     host, port = stack.api.removeprefix("http://").split(":")
+    request = "POST /v1/bind HTTP/1.1\r\nHost: x\r\nContent-Length: ²\r\n\r\n{}".encode()
+
+    # WHEN it is sent on a connection to the gateway
     with socket.create_connection((host, int(port)), timeout=10) as connection:
-        connection.sendall(
-            "POST /v1/bind HTTP/1.1\r\nHost: x\r\nContent-Length: ²\r\n\r\n{}".encode()
-        )
+        connection.sendall(request)
         answer = connection.makefile("rb").read().decode()
 
+    # THEN the gateway answers 400 and closes the connection
     assert answer.startswith("HTTP/1.1 400") and "Connection: close" in answer

@@ -13,22 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+from mypy_boto3_sqs.type_defs import MessageTypeDef
 
-from tests.e2e.conftest import alive, children_of, eventually, free_port, start_stack
-from tests.functions import ROOT
-
-
-def wait_for_port(port: int, timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
+from tests.support.local_stack import start_stack
+from tests.support.paths import ROOT, TEMPLATE_PATH
+from tests.support.polling import eventually
+from tests.support.processes import alive, children_of, free_port, wait_for_port
 
 HELLO_HANDLER = """
 import json
@@ -128,7 +118,7 @@ def project_copy(tmp: Path, edit: Callable[[str], str], files: dict[str, str]) -
     for name, text in files.items():
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         (project / name).write_text(text)
-    original = (ROOT / "template.yaml").read_text()
+    original = TEMPLATE_PATH.read_text()
     edited = edit(original)
     assert edited != original
     (project / "template.yaml").write_text(edited)
@@ -199,16 +189,21 @@ def test_tpns_endpoint_and_a_secret_file_point_the_stack_at_another_tpns(tmp_pat
 
 
 def test_tpns_endpoint_without_a_secret_file_is_refused_clearly(tmp_path: Path) -> None:
+    # GIVEN an environment pointing at real TPNS, but with no secret file for its credentials
+    env = {**os.environ, "TPNS_ENDPOINT": "guangzhou", "TPNS_SECRET_FILE": ""}
+
+    # WHEN the stack is started with it
     done = subprocess.run(
         [sys.executable, "-m", "local_stack", "--state-dir", str(tmp_path), "--port", "0"],
         cwd=ROOT,
-        env={**os.environ, "TPNS_ENDPOINT": "guangzhou", "TPNS_SECRET_FILE": ""},
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
 
+    # THEN it refuses with exit code 2, saying to set TPNS_SECRET_FILE, without a traceback
     assert done.returncode == 2
     assert "set TPNS_SECRET_FILE" in done.stderr and "Traceback" not in done.stderr
 
@@ -226,12 +221,12 @@ def test_a_message_that_keeps_failing_is_redriven_to_the_dlq_after_max_receive_c
         tmp_path, "--parameter-overrides", "BulkMaxReceiveCount=2", template=template
     )
     try:
-        sqs = stack.aws("sqs")
-        outputs = stack.endpoints["outputs"]
+        sqs = stack.sqs()
+        outputs = stack.outputs
         sqs.send_message(QueueUrl=outputs["BulkQueueUrl"], MessageBody='{"operation": "bind"}')
 
         # WHEN the poller has delivered it (and seen it fail) twice
-        def in_dlq() -> list[dict[str, object]]:
+        def in_dlq() -> list[MessageTypeDef]:
             return sqs.receive_message(
                 QueueUrl=outputs["BulkDeadLetterQueueUrl"],
                 AttributeNames=["All"],

@@ -16,17 +16,17 @@ import time
 
 import requests
 
+from tests.support.tpns_client import BATCHOPERATE_PATH, QUERY_PATH
+from tests.support.vector import VECTOR_ACCESS_ID, VECTOR_SECRET_KEY
 from tpns_emulator import TpnsEmulator
-
-ACCESS_ID = "1500001048"
-SECRET = "1452fcebae9f3115ba794fb0fff2fd73"
 
 
 def signed_headers(body: bytes) -> dict[str, str]:
     ts = str(int(time.time()))
-    digest = hmac.new(SECRET.encode(), (ts + ACCESS_ID).encode() + body, hashlib.sha256)
+    message = (ts + VECTOR_ACCESS_ID).encode() + body
+    digest = hmac.new(VECTOR_SECRET_KEY.encode(), message, hashlib.sha256)
     sign = base64.b64encode(digest.hexdigest().encode()).decode()
-    return {"AccessId": ACCESS_ID, "TimeStamp": ts, "Sign": sign}
+    return {"AccessId": VECTOR_ACCESS_ID, "TimeStamp": ts, "Sign": sign}
 
 
 def run(session: requests.Session, url: str, body: bytes, seconds: float) -> float:
@@ -54,9 +54,12 @@ def main() -> None:
     query = json.dumps(
         {"operator_type": 1, "account_list": [{"account": f"user-{i}"} for i in range(20)]}
     ).encode()
-    with TpnsEmulator(apps={ACCESS_ID: SECRET}) as emu, requests.Session() as session:
-        batch_rate = run(session, emu.url + "/v3/device/account/batchoperate", bind, seconds)
-        query_rate = run(session, emu.url + "/v3/device/account/query", query, seconds)
+    with (
+        TpnsEmulator(apps={VECTOR_ACCESS_ID: VECTOR_SECRET_KEY}) as emu,
+        requests.Session() as session,
+    ):
+        batch_rate = run(session, emu.url + BATCHOPERATE_PATH, bind, seconds)
+        query_rate = run(session, emu.url + QUERY_PATH, query, seconds)
         print(f"batchoperate (20 tokens): {batch_rate:,.0f} req/s")
         print(f"query (20 accounts):      {query_rate:,.0f} req/s")
         print(f"server saw {emu.stats.requests} requests, outcomes {emu.stats.by_outcome}")

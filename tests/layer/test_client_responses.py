@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
-from tests.conftest import ACCESS_ID, SECRET_KEY
+from tests.support.apps import ACCESS_ID, SECRET_KEY
 from tpns_account import (
     Account,
     AppCredentials,
@@ -20,13 +20,21 @@ from tpns_account import (
 )
 from tpns_emulator import TpnsEmulator
 
+# canned(reply, status=200) -> a client to a server that answers every call with ``reply``.
+Canned = Callable[..., TpnsClient]
+
 
 def test_current_style_uses_snake_for_batchoperate_and_camel_for_query(
     client: TpnsClient, emulator: TpnsEmulator
 ) -> None:
+    # GIVEN TPNS answering in its current style
     emulator.style = "current"
-    assert client.bind([TokenAccounts("t1", (Account("aa"),))]).ok
-    assert client.accounts_of(["t1"]).items[0].accounts == (Account("aa"),)
+    # WHEN an untyped account is bound (snake_case answer) and its token queried (camelCase)
+    bound = client.bind([TokenAccounts("t1", (Account("aa"),))])
+    queried = client.accounts_of(["t1"])
+    # THEN both answers are read; TPNS holds a type for every account, an untyped one as 0
+    assert bound.ok
+    assert queried.items[0].accounts == (Account("aa", 0),)
 
 
 def test_legacy_ok_words_count_as_success(client: TpnsClient, emulator: TpnsEmulator) -> None:
@@ -47,15 +55,21 @@ def test_legacy_ok_words_count_as_success(client: TpnsClient, emulator: TpnsEmul
 def test_query_answers_without_account_type_are_normalised_to_zero(
     client: TpnsClient, emulator: TpnsEmulator
 ) -> None:
+    # GIVEN TPNS leaving out account_type 0 in query answers, and t1 bound to aa (0) and bb
     emulator.omit_default_account_type = True
     client.bind([TokenAccounts("t1", (Account("aa"), Account("bb", 1005)))])
+    # WHEN queried by token and by account
     by_token = client.accounts_of(["t1"])
     by_account = client.tokens_of([Account("aa")])
+    # THEN the accounts TPNS holds have type 0 where it was left out
     assert by_token.token_accounts[0]["account_list"] == [
         {"account": "aa", "account_type": 0},
         {"account": "bb", "account_type": 1005},
     ]
-    assert by_account.account_tokens == [{"account": "aa", "account_type": 0, "token_list": ["t1"]}]
+    # AND the asked account is echoed as asked: no type given, none invented
+    assert by_account.account_tokens == [
+        {"account": "aa", "account_type": None, "token_list": ["t1"]}
+    ]
 
 
 class _Canned(BaseHTTPRequestHandler):
@@ -78,7 +92,7 @@ class _Canned(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def canned() -> Iterator[Any]:
+def canned() -> Iterator[Canned]:
     servers: list[ThreadingHTTPServer] = []
 
     def serve(reply: Any, status: int = 200) -> TpnsClient:
@@ -99,7 +113,8 @@ def canned() -> Iterator[Any]:
         server.server_close()
 
 
-def test_the_vendors_sample_answers_parse(canned: Any) -> None:
+def test_the_vendors_sample_answers_parse(canned: Canned) -> None:
+    # GIVEN TPNS answering with the vendor's sample query answer
     client = canned(
         {
             "retCode": 0,
@@ -114,37 +129,58 @@ def test_the_vendors_sample_answers_parse(canned: Any) -> None:
             ],
         }
     )
+    # WHEN the tokens are queried in another order than the answer's
     result = client.accounts_of(["token2", "token1"])
-    # matched by token, not by position
-    assert result.items[0].accounts == (Account("926@163.com"),)
-    assert result.items[1].accounts == (Account("926@126.com"), Account("1527000000"))
+    # THEN entries are matched by token, not by position; omitted types are TPNS's default, 0
+    assert result.items[0].accounts == (Account("926@163.com", 0),)
+    assert result.items[1].accounts == (Account("926@126.com", 0), Account("1527000000", 0))
 
 
-def test_numeric_string_envelope_code_and_integer_item_codes_are_accepted(canned: Any) -> None:
+def test_numeric_string_envelope_code_and_integer_item_codes_are_accepted(
+    canned: Canned,
+) -> None:
+    # GIVEN an answer with the envelope code as a string and an item code as an integer
     client = canned({"ret_code": "1008026", "err_msg": "part", "result": [0, "1008029"]})
-    result = client.unbind_tokens(["t1", "t2"])
+    # WHEN two tokens are unbound
+    result = client.unbind_all_accounts(["t1", "t2"])
+    # THEN both codes are read as numbers
     assert [(i.status, i.code) for i in result.items] == [("accepted", 0), ("failed", 1008029)]
 
 
-def test_success_without_result_list_accepts_every_item(canned: Any) -> None:
+def test_success_without_result_list_accepts_every_item(canned: Canned) -> None:
+    # GIVEN a success answer without a result list
     client = canned({"ret_code": 0, "err_msg": "NO_ERROR"})
-    assert client.unbind_tokens(["t1", "t2"]).ok
+    # WHEN two tokens are unbound
+    result = client.unbind_all_accounts(["t1", "t2"])
+    # THEN every item is accepted
+    assert result.ok
 
 
-def test_unknown_item_text_is_kept_as_the_reason(canned: Any) -> None:
+def test_unknown_item_text_is_kept_as_the_reason(canned: Canned) -> None:
+    # GIVEN an answer whose second item result is a word the client does not know
     client = canned({"ret_code": 0, "result": ["ok", "weird_state"]})
-    result = client.unbind_tokens(["t1", "t2"])
+    # WHEN two tokens are unbound
+    result = client.unbind_all_accounts(["t1", "t2"])
+    # THEN that item failed, with the word as its reason
     assert result.items[1].status == "failed"
     assert result.items[1].reason == "weird_state"
 
 
-def test_wrong_number_of_results_is_an_unexpected_response(canned: Any) -> None:
-    client = canned({"ret_code": 0, "result": ["0"]})
+def test_wrong_number_of_results_with_failures_is_an_unexpected_response(
+    canned: Canned,
+) -> None:
+    # GIVEN a partly failed batch whose result cannot say which items failed
+    client = canned({"ret_code": 1008026, "result": ["0"]})
+    # WHEN two tokens are unbound
+    # THEN the answer cannot be read per item: it is an unexpected response
     with pytest.raises(UnexpectedResponseError, match="1 results for 2 items"):
-        client.unbind_tokens(["t1", "t2"])
+        client.unbind_all_accounts(["t1", "t2"])
 
 
-def test_non_json_success_is_an_unexpected_response(canned: Any) -> None:
+def test_non_json_success_is_an_unexpected_response(canned: Canned) -> None:
+    # GIVEN an HTTP 200 answer that is an HTML page (a proxy's), not TPNS's envelope
     client = canned(b"<html>proxy</html>")
+    # WHEN a token is unbound
+    # THEN it is an unexpected response, saying the envelope is missing
     with pytest.raises(UnexpectedResponseError, match="without a ret_code envelope"):
-        client.unbind_tokens(["t1"])
+        client.unbind_all_accounts(["t1"])

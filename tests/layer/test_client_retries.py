@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ACCESS_ID, SECRET_KEY
+from tests.support.apps import ACCESS_ID, SECRET_KEY
+from tests.support.layer_clients import MakeClient
 from tpns_account import (
     Account,
     AppCredentials,
@@ -43,7 +44,7 @@ def tokens(n: int) -> list[TokenAccounts]:
     ids=lambda f: "-".join(str(v) for v in f.values()),
 )
 def test_transient_faults_are_retried_until_the_call_succeeds(
-    make_client: Any, emulator: TpnsEmulator, fault: dict[str, Any]
+    make_client: MakeClient, emulator: TpnsEmulator, fault: dict[str, Any]
 ) -> None:
     # GIVEN TPNS fails the first two calls transiently
     client = make_client(timeout=0.2)
@@ -58,31 +59,40 @@ def test_transient_faults_are_retried_until_the_call_succeeds(
     assert emulator.bindings(ACCESS_ID) == {"token-0000": [("acct-0", 0)]}
 
 
-def test_retries_give_up_cleanly_at_the_deadline(make_client: Any, emulator: TpnsEmulator) -> None:
+def test_retries_give_up_cleanly_at_the_deadline(
+    make_client: MakeClient, emulator: TpnsEmulator
+) -> None:
     # GIVEN TPNS keeps failing and the caller allows 0.6 s with many attempts
     client = make_client(retry=RetryPolicy(max_attempts=1000, base_delay=0.05, max_delay=0.2))
     emulator.faults.add("http", status=503)
     started = time.monotonic()
-    # WHEN binding THEN the last transient error is raised, within the deadline
+    # WHEN binding
     with pytest.raises(UpstreamUnavailableError) as caught:
         client.bind(tokens(1), time_budget=0.6)
     elapsed = time.monotonic() - started
+    # THEN the last transient error is raised, within the deadline, after several attempts
     assert elapsed < 0.6 + 0.3  # the deadline, plus the slack of one in-flight call
     assert caught.value.attempts >= 3
 
 
-def test_a_hang_never_outlives_the_deadline(make_client: Any, emulator: TpnsEmulator) -> None:
+def test_a_hang_never_outlives_the_deadline(
+    make_client: MakeClient, emulator: TpnsEmulator
+) -> None:
+    # GIVEN a client timeout of 5 s and TPNS hanging for 3 s
     client = make_client(timeout=5.0)
     emulator.faults.add("hang", seconds=3.0)
+    # WHEN binding with a deadline of 0.4 s
     started = time.monotonic()
     with pytest.raises(RetryableError):
         client.bind(tokens(1), time_budget=0.4)
+    # THEN a retryable error comes at the deadline, not after the hang or the timeout
     assert time.monotonic() - started < 1.5
 
 
 def test_only_the_failed_chunk_is_retried(client: TpnsClient, emulator: TpnsEmulator) -> None:
     # GIVEN 45 tokens (3 calls) and one transient failure
     emulator.faults.add("http", status=500, times=1)
+    # WHEN bound
     result = client.bind(tokens(45))
     # THEN 4 calls were made and every token is bound
     assert result.ok
@@ -90,7 +100,9 @@ def test_only_the_failed_chunk_is_retried(client: TpnsClient, emulator: TpnsEmul
     assert len(emulator.bindings(ACCESS_ID)) == 45
 
 
-def test_concurrency_never_exceeds_its_bound(make_client: Any, emulator: TpnsEmulator) -> None:
+def test_concurrency_never_exceeds_its_bound(
+    make_client: MakeClient, emulator: TpnsEmulator
+) -> None:
     # GIVEN slow TPNS calls and a bound of 3
     emulator.faults.add("latency", seconds=0.05)
     client = make_client(max_concurrency=3)
@@ -106,7 +118,7 @@ def test_concurrency_never_exceeds_its_bound(make_client: Any, emulator: TpnsEmu
 
 
 def test_client_qps_cap_paces_calls_and_keeps_tpns_from_throttling(
-    make_client: Any, emulator: TpnsEmulator
+    make_client: MakeClient, emulator: TpnsEmulator
 ) -> None:
     # GIVEN TPNS throttles above 60 calls/s and the client is capped at 50 calls/s
     emulator.qps_cap = 60
@@ -123,12 +135,14 @@ def test_client_qps_cap_paces_calls_and_keeps_tpns_from_throttling(
 
 
 def test_without_a_qps_cap_tpns_throttles_the_same_load(
-    make_client: Any, emulator: TpnsEmulator
+    make_client: MakeClient, emulator: TpnsEmulator
 ) -> None:
     # GIVEN the same TPNS cap and no client cap: the pacing above is what prevented throttling
     emulator.qps_cap = 60
     client = make_client(max_concurrency=8, time_budget=10.0)
+    # WHEN 80 calls' worth of tokens are bound
     client.bind(tokens(1600), raise_on_error=False)
+    # THEN TPNS throttled some of them
     assert emulator.stats.throttled > 0
 
 
@@ -164,11 +178,14 @@ def flaky_items() -> Iterator[tuple[str, list[Any]]]:
 
 
 def test_items_failing_transiently_are_resent_alone(flaky_items: tuple[str, list[Any]]) -> None:
+    # GIVEN a TPNS whose first answer fails the second item internally, then succeeds
     url, bodies = flaky_items
     client = TpnsClient(
         AppCredentials(ACCESS_ID, SECRET_KEY), endpoint=url, retry=RetryPolicy(base_delay=0.01)
     )
-    result = client.unbind_tokens(["t1", "t2"])
+    # WHEN two tokens are unbound
+    result = client.unbind_all_accounts(["t1", "t2"])
+    # THEN both end accepted, and the retry carried the failed item alone
     assert result.ok
     assert [b["token_list"] for b in bodies] == [["t1", "t2"], ["t2"]]
 
@@ -196,6 +213,7 @@ class _AcceptedThenDown(BaseHTTPRequestHandler):
 
 
 def test_items_tpns_accepted_stay_accepted_when_the_retry_of_others_fails() -> None:
+    # GIVEN a TPNS whose first answer fails the middle item internally, then is down
     handler = type("Handler", (_AcceptedThenDown,), {"calls": []})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -205,9 +223,11 @@ def test_items_tpns_accepted_stay_accepted_when_the_retry_of_others_fails() -> N
             endpoint=f"http://127.0.0.1:{server.server_address[1]}",
             retry=RetryPolicy(base_delay=0.01, max_attempts=3),
         )
-        result = client.unbind_tokens(["t1", "t2", "t3"], raise_on_error=False)
+        # WHEN three tokens are unbound without raising on errors
+        result = client.unbind_all_accounts(["t1", "t2", "t3"], raise_on_error=False)
     finally:
         server.shutdown()
         server.server_close()
+    # THEN the items TPNS accepted stay accepted; only the retried one is in error
     assert [i.status for i in result.items] == ["accepted", "error", "accepted"]
     assert isinstance(result.items[1].error, UpstreamUnavailableError)

@@ -1,40 +1,50 @@
+"""Signing: the vendor's test vector reproduced exactly, and both header schemes."""
+
 from __future__ import annotations
 
 import base64
 
+from tests.support.vector import (
+    VECTOR_ACCESS_ID,
+    VECTOR_BODY,
+    VECTOR_HEX_DIGEST,
+    VECTOR_SECRET_KEY,
+    VECTOR_SIGN,
+    VECTOR_TIMESTAMP,
+)
 from tpns_account.signing import basic_headers, sign, signature_headers
-
-VECTOR_BODY = (
-    b'{"operator_type":2,"token_accounts":[{"token":"token1",'
-    b'"account_list":[{"account":"926@126.com"}]}]}'
-)
-VECTOR_SIGN = (
-    "MmIxMDA3YjMyZWVmOTE3MzVmNWE3NDJmZmYxNGI4N2MxNjdiZDRkZTMxODRjOWFlZWYyZTA0MjA4MDdiZDU4MQ=="
-)
 
 
 def test_sign_reproduces_the_reference_test_vector() -> None:
-    # GIVEN the documented inputs WHEN signed THEN the documented Sign comes out exactly
-    assert (
-        sign("1452fcebae9f3115ba794fb0fff2fd73", "1500001048", 1565314789, VECTOR_BODY)
-        == VECTOR_SIGN
-    )
+    # GIVEN the documented inputs
+    inputs = (VECTOR_SECRET_KEY, VECTOR_ACCESS_ID, VECTOR_TIMESTAMP, VECTOR_BODY)
+    # WHEN signed
+    signed = sign(*inputs)
+    # THEN the documented Sign comes out exactly
+    assert signed == VECTOR_SIGN
 
 
 def test_sign_base64_encodes_the_lowercase_hex_digest() -> None:
-    # GIVEN the vector WHEN the Sign is decoded THEN it is the 64-character lowercase hex digest
+    # GIVEN the documented Sign
+    # WHEN it is decoded
     decoded = base64.b64decode(VECTOR_SIGN).decode()
-    assert decoded == "2b1007b32eef91735f5a742fff14b87c167bd4de3184c9aeef2e0420807bd581"
+    # THEN it is the 64-character lowercase hex digest
+    assert decoded == VECTOR_HEX_DIGEST
     assert len(VECTOR_SIGN) == 88
 
 
 def test_signature_headers_use_the_given_time_and_sign_the_exact_body() -> None:
-    headers = signature_headers(
-        "1500001048", "1452fcebae9f3115ba794fb0fff2fd73", VECTOR_BODY, now=1565314789.9
-    )
+    # GIVEN the vector's app and body, at a time within the vector's second
+    now = VECTOR_TIMESTAMP + 0.9
+    # WHEN the signature headers are built
+    headers = signature_headers(VECTOR_ACCESS_ID, VECTOR_SECRET_KEY, VECTOR_BODY, now=now)
+    # THEN they carry the access id, the whole-second timestamp and the vector's Sign
     assert headers == {"AccessId": "1500001048", "TimeStamp": "1565314789", "Sign": VECTOR_SIGN}
 
 
 def test_basic_header_encodes_access_id_and_key() -> None:
+    # GIVEN an access id and a key
+    # WHEN the Basic header is built
     header = basic_headers("1500001048", "k")["Authorization"]
+    # THEN it is "Basic " and the base64 of "access_id:key"
     assert header == "Basic " + base64.b64encode(b"1500001048:k").decode()

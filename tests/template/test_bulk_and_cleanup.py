@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from cfnlint.api import ManualArgs, lint
-from template_tools import (
+
+from tests.support.aws import REGION
+from tests.support.paths import ROOT
+from tests.support.template import (
     ACCOUNT_ID,
+    AUTH_MODES,
     BASIC_EXECUTION_ROLE,
     CLEANUP_OBJECT_RESOURCES,
-    REGION,
+    KMS_KEY_ARN,
     REQUIRED_PARAMETERS,
-    ROOT,
+    XRAY_WRITE_ONLY,
     Template,
+    Transform,
     as_list,
     grants,
     render,
@@ -29,11 +33,7 @@ from template_tools import (
     role_statements,
 )
 
-Transform = Callable[..., Template]
-
-AUTH_MODES = ("IAM", "API_KEY")
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:tpns-alarms"
-KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 SECRET_RESOURCE = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:tpns/prod-??????"
 BULK_QUEUE_ARN = {"Fn::GetAtt": ["BulkQueue", "Arn"]}
 BULK_DLQ_ARN = {"Fn::GetAtt": ["BulkDeadLetterQueue", "Arn"]}
@@ -41,11 +41,15 @@ SCHEDULE_DLQ_ARN = {"Fn::GetAtt": ["CleanupScheduleDeadLetterQueue", "Arn"]}
 DLQ_ALARMS = {
     "BulkDeadLetterQueueDepthAlarm": "BulkDeadLetterQueue",
     "CleanupScheduleDeadLetterQueueDepthAlarm": "CleanupScheduleDeadLetterQueue",
+    "VerifyDeadLetterQueueDepthAlarm": "VerifyDeadLetterQueue",
 }
 FUNCTION_ALARMS = {
     "BulkFunctionErrorsAlarm": "BulkFunction",
     "CleanupFunctionErrorsAlarm": "CleanupFunction",
+    "VerifyFunctionErrorsAlarm": "VerifyFunction",
 }
+# Alarms on the bundle's own metrics (Powertools' EMF: namespace and service dimension).
+METRIC_ALARMS = {"ItemsUnverifiedAlarm": "ItemsUnverified"}
 
 
 def text_of(description: str) -> str:
@@ -54,11 +58,13 @@ def text_of(description: str) -> str:
 
 
 def function_properties(template: Template, name: str) -> dict[str, Any]:
+    """The Properties of the resource ``name``."""
     properties: dict[str, Any] = template["Resources"][name]["Properties"]
     return properties
 
 
 def services_granted(template: Template, function: str) -> set[str]:
+    """The AWS services the function's role allows any action on."""
     return {
         action.split(":")[0]
         for statement in role_statements(template, role_of(template, function))
@@ -72,9 +78,11 @@ def services_granted(template: Template, function: str) -> set[str]:
 def test_bulk_function_runs_its_code_with_a_parameter_timeout(
     deployed: Transform, sam_template: Template
 ) -> None:
-    # GIVEN the bulk function as written and as deployed
+    # GIVEN the SAM source as written, and deployed with default parameters
+    template = deployed()
+    # WHEN the bulk function and its timeout parameter are read
     source = sam_template["Resources"]["BulkFunction"]["Properties"]
-    function = function_properties(deployed(), "BulkFunction")
+    function = function_properties(template, "BulkFunction")
     parameter = sam_template["Parameters"]["BulkFunctionTimeout"]
     # THEN its code is functions/bulk/app.py, and its timeout a parameter (90 s, at most Lambda's 900)
     assert source["CodeUri"] == "functions/bulk/"
@@ -87,8 +95,10 @@ def test_bulk_function_runs_its_code_with_a_parameter_timeout(
 def test_bulk_function_knows_the_dead_letter_queue_and_the_tpns_settings(
     deployed: Transform,
 ) -> None:
-    # GIVEN the bulk function's environment
-    variables = function_properties(deployed(), "BulkFunction")["Environment"]["Variables"]
+    # GIVEN the template deployed with default parameters
+    template = deployed()
+    # WHEN the bulk function's environment is read
+    variables = function_properties(template, "BulkFunction")["Environment"]["Variables"]
     # THEN it gets the DLQ URL (for never-succeed messages) besides the global TPNS settings
     assert variables["DEAD_LETTER_QUEUE_URL"] == {"Ref": "BulkDeadLetterQueue"}
     for variable, parameter in {
@@ -103,68 +113,82 @@ def test_bulk_function_knows_the_dead_letter_queue_and_the_tpns_settings(
 def test_bulk_queue_triggers_the_bulk_function_with_partial_batch_responses(
     deployed: Transform, sam_template: Template
 ) -> None:
-    # GIVEN the event source mappings CloudFormation would create
-    mappings = resources_of_type(deployed(), "AWS::Lambda::EventSourceMapping")
+    # GIVEN the template deployed with default parameters, and the SAM source's parameters
+    template = deployed()
     parameters = sam_template["Parameters"]
-    # THEN there is one: the bulk queue into the bulk function
-    (mapping,) = mappings.values()
-    properties = mapping["Properties"]
+    # WHEN the event source mappings CloudFormation would create are listed
+    mappings = resources_of_type(template, "AWS::Lambda::EventSourceMapping")
+    # THEN the bulk queue goes into the bulk function
+    (properties,) = [
+        mapping["Properties"]
+        for mapping in mappings.values()
+        if mapping["Properties"]["FunctionName"] == {"Ref": "BulkFunction"}
+    ]
     assert properties["EventSourceArn"] == BULK_QUEUE_ARN
     assert properties["FunctionName"] == {"Ref": "BulkFunction"}
-    # THEN only the messages the function reports failed are delivered again
+    # AND only the messages the function reports failed are delivered again
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    # THEN batch size and window are parameters (10 messages, 1 s by default)
+    # AND batch size and window are parameters (10 messages, 1 s by default)
     assert properties["BatchSize"] == {"Ref": "BulkBatchSize"}
     assert properties["MaximumBatchingWindowInSeconds"] == {
         "Ref": "BulkMaximumBatchingWindowInSeconds"
     }
     assert parameters["BulkBatchSize"]["Default"] == 10
     assert parameters["BulkMaximumBatchingWindowInSeconds"]["Default"] == 1
-    # THEN concurrent invocations are capped by a parameter, 2 at least (SQS's minimum)
+    # AND concurrent invocations are capped by a parameter, 2 at least (SQS's minimum)
     assert properties["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "BulkMaximumConcurrency"}}
     assert parameters["BulkMaximumConcurrency"]["Default"] == 2
     assert parameters["BulkMaximumConcurrency"]["MinValue"] == 2
-    # THEN the mapping is always on (no Enabled: false left behind)
+    # AND the mapping is always on (no Enabled: false left behind)
     assert properties.get("Enabled", True) is True
 
 
 def test_visibility_timeout_defaults_keep_six_function_timeouts_plus_the_window(
     sam_template: Template,
 ) -> None:
-    # GIVEN the defaults and bounds of the bulk parameters
+    # GIVEN the SAM source as written
+    # WHEN the defaults and bounds of the bulk parameters are read
     parameters = sam_template["Parameters"]
     visibility = parameters["BulkQueueVisibilityTimeout"]
     timeout = parameters["BulkFunctionTimeout"]
     window = parameters["BulkMaximumBatchingWindowInSeconds"]
     # THEN the defaults keep the visibility timeout >= 6x the function timeout + the window
     assert visibility["Default"] >= 6 * timeout["Default"] + window["Default"]
-    # THEN the largest function timeout and window can still be matched by a visibility timeout
+    # AND the largest function timeout and window can still be matched by a visibility timeout
     assert visibility["MaxValue"] >= 6 * timeout["MaxValue"] + window["MaxValue"]
-    # THEN both descriptions say so, so a user who tunes one tunes the other
+    # AND both descriptions say so, so a user who tunes one tunes the other
     assert "6x BulkFunctionTimeout" in text_of(visibility["Description"])
     assert "BulkQueueVisibilityTimeout" in text_of(timeout["Description"])
     assert "6x" in text_of(timeout["Description"])
 
 
-def test_upstream_qps_formula_is_documented_on_both_parameters(sam_template: Template) -> None:
-    # GIVEN the two parameters whose product is the bulk path's upstream QPS
-    parameters = sam_template["Parameters"]
-    # THEN each one's description gives the product and the quota it must stay under
-    for name in ("BulkMaximumConcurrency", "TpnsMaxQps"):
-        description = text_of(parameters[name]["Description"])
-        assert "BulkMaximumConcurrency x TpnsMaxQps" in description, name
-        assert "quota" in description, name
+@pytest.mark.parametrize("name", ["BulkMaximumConcurrency", "TpnsMaxQps"])
+def test_upstream_qps_formula_is_documented_on_both_parameters(
+    sam_template: Template, name: str
+) -> None:
+    # GIVEN one of the two parameters whose product is the bulk path's upstream QPS
+    parameter = sam_template["Parameters"][name]
+    # WHEN its description is read
+    description = text_of(parameter["Description"])
+    # THEN it gives the product and the quota it must stay under
+    assert "BulkMaximumConcurrency x TpnsMaxQps" in description, name
+    assert "quota" in description, name
 
 
 def test_bulk_function_role_is_least_privilege(deployed: Transform) -> None:
-    # GIVEN the bulk function's role, with a customer-managed key on the secret
+    # GIVEN the template deployed with a customer-managed key on the secret
     template = deployed(TpnsSecretKmsKeyArn=KMS_KEY_ARN)
+    # WHEN the bulk function's role is read
     role = template["Resources"][role_of(template, "BulkFunction")]["Properties"]
-    # THEN it attaches basic execution and the secret policy only (not
-    # AWSLambdaSQSQueueExecutionRole, which may receive and delete on every queue)
+    # THEN it attaches basic execution, X-Ray write-only, the secret policy and the jobs' and
+    # ledger's write policies only (not AWSLambdaSQSQueueExecutionRole, which may receive and
+    # delete on every queue)
     assert [render(arn, REQUIRED_PARAMETERS) for arn in role["ManagedPolicyArns"]] == [
         BASIC_EXECUTION_ROLE,
         {"Ref": "TpnsSecretReadPolicy"},
+        XRAY_WRITE_ONLY,
+        {"Ref": "JobsWritePolicy"},
+        {"Ref": "LedgerWritePolicy"},
     ]
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {
@@ -173,20 +197,31 @@ def test_bulk_function_role_is_least_privilege(deployed: Transform) -> None:
             "Principal": {"Service": ["lambda.amazonaws.com"]},
         }
     ]
-    # THEN it may receive and delete from the bulk queue only, send to its DLQ only
+    # AND it may receive and delete from the bulk queue only, send to its DLQ and the verify
+    # queue only
     assert grants(template, "BulkFunction", "sqs") == [
         (["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], BULK_QUEUE_ARN),
         ("sqs:SendMessage", BULK_DLQ_ARN),
+        ("sqs:SendMessage", {"Fn::GetAtt": ["VerifyQueue", "Arn"]}),
     ]
-    # THEN it may read the secret only (and decrypt it with its key through Secrets Manager)
+    # AND it may read the secret only (and decrypt it with its key through Secrets Manager)
     assert grants(template, "BulkFunction", "secretsmanager") == [
         ("secretsmanager:GetSecretValue", SECRET_RESOURCE)
     ]
     assert grants(template, "BulkFunction", "kms", {"TpnsSecretKmsKeyArn": KMS_KEY_ARN}) == [
         ("kms:Decrypt", KMS_KEY_ARN)
     ]
-    # THEN nothing else (logs come from the basic execution policy)
-    assert services_granted(template, "BulkFunction") == {"sqs", "secretsmanager", "kms"}
+    # AND it may use the jobs and ledger tables (their own tests say how)
+    assert {
+        json.dumps(resource) for _, resource in grants(template, "BulkFunction", "dynamodb")
+    } == {json.dumps({"Fn::GetAtt": [table, "Arn"]}) for table in ("JobsTable", "LedgerTable")}
+    # AND nothing else (logs come from the basic execution policy)
+    assert services_granted(template, "BulkFunction") == {
+        "sqs",
+        "secretsmanager",
+        "kms",
+        "dynamodb",
+    }
 
 
 # ------------------------------------------------------------------ cleanup function
@@ -195,9 +230,11 @@ def test_bulk_function_role_is_least_privilege(deployed: Transform) -> None:
 def test_cleanup_function_runs_its_code_with_bucket_and_queue(
     deployed: Transform, sam_template: Template
 ) -> None:
-    # GIVEN the cleanup function as written and as deployed
+    # GIVEN the SAM source as written, and deployed with default parameters
+    template = deployed()
+    # WHEN the cleanup function is read
     source = sam_template["Resources"]["CleanupFunction"]["Properties"]
-    function = function_properties(deployed(), "CleanupFunction")
+    function = function_properties(template, "CleanupFunction")
     variables = function["Environment"]["Variables"]
     # THEN its code is functions/cleanup/app.py, its timeout a parameter (900 s by default)
     assert source["CodeUri"] == "functions/cleanup/"
@@ -205,35 +242,47 @@ def test_cleanup_function_runs_its_code_with_bucket_and_queue(
     assert function["Timeout"] == {"Ref": "CleanupFunctionTimeout"}
     assert sam_template["Parameters"]["CleanupFunctionTimeout"]["Default"] == 900
     assert sam_template["Parameters"]["CleanupFunctionTimeout"]["MaxValue"] == 900
-    # THEN it knows the manifests bucket and the bulk queue
+    # AND it knows the manifests bucket and the bulk queue
     assert variables["CLEANUP_BUCKET"] == {"Ref": "CleanupBucket"}
     assert variables["BULK_QUEUE_URL"] == {"Ref": "BulkQueue"}
 
 
 @pytest.mark.parametrize("kms_key", ["", KMS_KEY_ARN], ids=["no-kms-key", "kms-key"])
 def test_cleanup_function_role_is_least_privilege(deployed: Transform, kms_key: str) -> None:
-    # GIVEN the cleanup function's role, with or without a customer-managed key on the secret
+    # GIVEN the template deployed with or without a customer-managed key on the secret
     template = deployed(TpnsSecretKmsKeyArn=kms_key)
+    # WHEN the cleanup function's role is read
     role = template["Resources"][role_of(template, "CleanupFunction")]["Properties"]
-    # THEN it attaches basic execution only: no secret policy
-    assert role["ManagedPolicyArns"] == [BASIC_EXECUTION_ROLE]
-    # THEN it may list the bucket, and read, write and delete under its three prefixes only
+    # THEN it attaches basic execution, X-Ray write-only and the jobs' write policy: no secret
+    # policy
+    assert role["ManagedPolicyArns"] == [
+        BASIC_EXECUTION_ROLE,
+        XRAY_WRITE_ONLY,
+        {"Ref": "JobsWritePolicy"},
+    ]
+    # AND it may list the bucket, and read, write and delete under its three prefixes only
     assert grants(template, "CleanupFunction", "s3") == [
         ("s3:ListBucket", {"Fn::GetAtt": ["CleanupBucket", "Arn"]}),
         (["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], list(CLEANUP_OBJECT_RESOURCES)),
     ]
-    # THEN it may send to the bulk queue only
+    # AND it may send to the bulk queue only
     assert grants(template, "CleanupFunction", "sqs") == [("sqs:SendMessage", BULK_QUEUE_ARN)]
-    # THEN it cannot read the secret nor use a key
-    assert services_granted(template, "CleanupFunction") == {"s3", "sqs"}
+    # AND it may record its jobs
+    assert {
+        json.dumps(resource) for _, resource in grants(template, "CleanupFunction", "dynamodb")
+    } == {json.dumps({"Fn::GetAtt": ["JobsTable", "Arn"]})}
+    # AND it cannot read the secret nor use a key
+    assert services_granted(template, "CleanupFunction") == {"s3", "sqs", "dynamodb"}
 
 
 def test_schedule_invokes_cleanup_with_retries_and_a_dead_letter_queue(
     deployed: Transform, sam_template: Template
 ) -> None:
-    # GIVEN the EventBridge Scheduler schedules CloudFormation would create
-    schedules = resources_of_type(deployed(), "AWS::Scheduler::Schedule")
+    # GIVEN the template deployed with default parameters, and the SAM source's parameters
+    template = deployed()
     parameters = sam_template["Parameters"]
+    # WHEN the EventBridge Scheduler schedules CloudFormation would create are listed
+    schedules = resources_of_type(template, "AWS::Scheduler::Schedule")
     # THEN there is one, on the parameter expression and time zone (03:00 UTC daily by default)
     (schedule,) = schedules.values()
     properties = schedule["Properties"]
@@ -242,9 +291,9 @@ def test_schedule_invokes_cleanup_with_retries_and_a_dead_letter_queue(
     assert parameters["CleanupSchedule"]["Default"] == "cron(0 3 * * ? *)"
     assert parameters["CleanupScheduleTimezone"]["Default"] == "UTC"
     assert properties["FlexibleTimeWindow"] == {"Mode": "OFF"}
-    # THEN its name is left to CloudFormation, so two stacks in one account do not clash
+    # AND its name is left to CloudFormation, so two stacks in one account do not clash
     assert "Name" not in properties
-    # THEN it invokes the cleanup function with a schedule trigger, retrying, then dead-lettering
+    # AND it invokes the cleanup function with a schedule trigger, retrying, then dead-lettering
     target = properties["Target"]
     assert target["Arn"] == {"Fn::GetAtt": ["CleanupFunction", "Arn"]}
     assert json.loads(target["Input"]) == {"trigger": "schedule"}
@@ -253,8 +302,9 @@ def test_schedule_invokes_cleanup_with_retries_and_a_dead_letter_queue(
 
 
 def test_schedule_role_may_invoke_cleanup_and_dead_letter_only(deployed: Transform) -> None:
-    # GIVEN the role the schedule runs as
+    # GIVEN the template deployed with default parameters
     template = deployed()
+    # WHEN the role the schedule runs as is read
     (schedule,) = resources_of_type(template, "AWS::Scheduler::Schedule").values()
     role_name = schedule["Properties"]["Target"]["RoleArn"]["Fn::GetAtt"][0]
     role = template["Resources"][role_name]["Properties"]
@@ -267,7 +317,7 @@ def test_schedule_role_may_invoke_cleanup_and_dead_letter_only(deployed: Transfo
         }
     ]
     assert "ManagedPolicyArns" not in role
-    # THEN it may invoke the cleanup function and send to the schedule's DLQ, nothing else
+    # AND it may invoke the cleanup function and send to the schedule's DLQ, nothing else
     allowed = sorted(
         (json.dumps(statement["Action"]), json.dumps(statement["Resource"]))
         for statement in role_statements(template, role_name)
@@ -283,31 +333,61 @@ def test_schedule_role_may_invoke_cleanup_and_dead_letter_only(deployed: Transfo
     )
 
 
-def test_schedule_expression_parameter_accepts_scheduler_expressions_only(
-    sam_template: Template,
+def schedule_pattern(sam_template: Template) -> re.Pattern[str]:
+    """The AllowedPattern of the CleanupSchedule parameter."""
+    return re.compile(sam_template["Parameters"]["CleanupSchedule"]["AllowedPattern"])
+
+
+@pytest.mark.parametrize(
+    "expression", ["cron(0 3 * * ? *)", "rate(6 hours)", "at(2030-01-01T03:00:00)"]
+)
+def test_schedule_expression_parameter_accepts_scheduler_expressions(
+    sam_template: Template, expression: str
 ) -> None:
-    # GIVEN the schedule parameter
-    parameter = sam_template["Parameters"]["CleanupSchedule"]
-    pattern = re.compile(parameter["AllowedPattern"])
-    # THEN cron, rate and at expressions fit it, and nothing else
-    for expression in ("cron(0 3 * * ? *)", "rate(6 hours)", "at(2030-01-01T03:00:00)"):
-        assert pattern.fullmatch(expression), expression
-    for expression in ("", "0 3 * * *", "daily"):
-        assert not pattern.fullmatch(expression), expression
-    assert pattern.fullmatch(parameter["Default"])
+    # GIVEN the schedule parameter's allowed pattern
+    pattern = schedule_pattern(sam_template)
+    # WHEN a cron, rate or at expression is matched against it
+    match = pattern.fullmatch(expression)
+    # THEN it fits
+    assert match, expression
+
+
+@pytest.mark.parametrize(
+    "expression", ["", "0 3 * * *", "daily"], ids=["empty", "unix-cron", "prose"]
+)
+def test_schedule_expression_parameter_refuses_anything_else(
+    sam_template: Template, expression: str
+) -> None:
+    # GIVEN the schedule parameter's allowed pattern
+    pattern = schedule_pattern(sam_template)
+    # WHEN something that is not a Scheduler expression is matched against it
+    match = pattern.fullmatch(expression)
+    # THEN it does not fit
+    assert not match, expression
+
+
+def test_schedule_expression_parameter_default_fits_its_pattern(sam_template: Template) -> None:
+    # GIVEN the schedule parameter's allowed pattern
+    pattern = schedule_pattern(sam_template)
+    # WHEN its default is matched against it
+    match = pattern.fullmatch(sam_template["Parameters"]["CleanupSchedule"]["Default"])
+    # THEN it fits
+    assert match
 
 
 # ------------------------------------------------------------------ manifests bucket
 
 
 def test_cleanup_bucket_is_private_encrypted_and_owner_enforced(deployed: Transform) -> None:
-    # GIVEN the deployed buckets
-    buckets = resources_of_type(deployed(), "AWS::S3::Bucket")
+    # GIVEN the template deployed with default parameters
+    template = deployed()
+    # WHEN its buckets are listed
+    buckets = resources_of_type(template, "AWS::S3::Bucket")
     # THEN there is one, the cleanup bucket
     assert list(buckets) == ["CleanupBucket"]
     bucket = buckets["CleanupBucket"]
     properties = bucket["Properties"]
-    # THEN it blocks every kind of public access, encrypts at rest, and has no ACLs
+    # AND it blocks every kind of public access, encrypts at rest, and has no ACLs
     assert properties["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True,
         "BlockPublicPolicy": True,
@@ -322,9 +402,9 @@ def test_cleanup_bucket_is_private_encrypted_and_owner_enforced(deployed: Transf
     assert properties["OwnershipControls"] == {
         "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]
     }
-    # THEN versioning is off (a moved or expired manifest is gone, not kept as a version)
-    assert "VersioningConfiguration" not in properties
-    # THEN it has a name CloudFormation generates, and outlives the stack (pending deletions)
+    # AND it is versioned: a manifest overwritten or deleted by mistake can be restored
+    assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+    # AND it has a name CloudFormation generates, and outlives the stack (pending deletions)
     assert "BucketName" not in properties
     assert bucket["DeletionPolicy"] == "Retain"
     assert bucket["UpdateReplacePolicy"] == "Retain"
@@ -333,10 +413,13 @@ def test_cleanup_bucket_is_private_encrypted_and_owner_enforced(deployed: Transf
 def test_cleanup_bucket_expires_done_manifests_and_stale_uploads(
     deployed: Transform, sam_template: Template
 ) -> None:
-    # GIVEN the bucket's lifecycle rules
-    bucket = deployed()["Resources"]["CleanupBucket"]["Properties"]
+    # GIVEN the template deployed with default parameters
+    template = deployed()
+    # WHEN the cleanup bucket's lifecycle rules are read
+    bucket = template["Resources"]["CleanupBucket"]["Properties"]
     rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
-    # THEN done/ objects expire after the parameter's days (90 by default), nothing else expires
+    # THEN done/ objects expire after the parameter's days (90 by default), no other current
+    # object expires (old versions do: see test_operations)
     expiring = [rule for rule in rules.values() if "ExpirationInDays" in rule]
     assert expiring == [
         {
@@ -347,7 +430,7 @@ def test_cleanup_bucket_expires_done_manifests_and_stale_uploads(
         }
     ]
     assert sam_template["Parameters"]["CleanupDoneRetentionDays"]["Default"] == 90
-    # THEN incomplete multipart uploads are aborted after 7 days
+    # AND incomplete multipart uploads are aborted after 7 days
     assert rules["AbortIncompleteMultipartUploads"] == {
         "Id": "AbortIncompleteMultipartUploads",
         "Status": "Enabled",
@@ -356,8 +439,10 @@ def test_cleanup_bucket_expires_done_manifests_and_stale_uploads(
 
 
 def test_cleanup_bucket_refuses_requests_without_tls(deployed: Transform) -> None:
-    # GIVEN the bucket policies
-    (policy,) = resources_of_type(deployed(), "AWS::S3::BucketPolicy").values()
+    # GIVEN the template deployed with default parameters
+    template = deployed()
+    # WHEN its one bucket policy is read
+    (policy,) = resources_of_type(template, "AWS::S3::BucketPolicy").values()
     properties = policy["Properties"]
     # THEN the cleanup bucket's policy only denies, every action to anyone not using TLS, on the
     # bucket and its objects
@@ -380,8 +465,10 @@ def test_cleanup_bucket_refuses_requests_without_tls(deployed: Transform) -> Non
 def test_dead_letter_queue_depth_alarms_on_the_first_message(
     deployed: Transform, alarm: str, queue: str
 ) -> None:
-    # GIVEN the DLQ depth alarm
-    properties = deployed()["Resources"][alarm]["Properties"]
+    # GIVEN the template deployed with default parameters
+    template = deployed()
+    # WHEN the DLQ depth alarm is read
+    properties = template["Resources"][alarm]["Properties"]
     # THEN it watches the visible messages of that queue, and fires on one within 5 minutes
     assert properties["Namespace"] == "AWS/SQS"
     assert properties["MetricName"] == "ApproximateNumberOfMessagesVisible"
@@ -397,8 +484,9 @@ def test_dead_letter_queue_depth_alarms_on_the_first_message(
 
 
 def test_every_dead_letter_queue_has_a_depth_alarm(deployed: Transform) -> None:
-    # GIVEN the queues and the alarms
+    # GIVEN the template deployed with default parameters
     template = deployed()
+    # WHEN its SQS alarms and its dead-letter queues are listed
     alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
     watched = {
         alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
@@ -414,9 +502,13 @@ def test_every_dead_letter_queue_has_a_depth_alarm(deployed: Transform) -> None:
 
 
 @pytest.mark.parametrize(("alarm", "function"), FUNCTION_ALARMS.items())
-def test_function_errors_alarm(deployed: Transform, alarm: str, function: str) -> None:
-    # GIVEN the function's errors alarm
-    properties = deployed()["Resources"][alarm]["Properties"]
+def test_function_errors_alarm_fires_on_one_failed_invocation(
+    deployed: Transform, alarm: str, function: str
+) -> None:
+    # GIVEN the template deployed with default parameters
+    template = deployed()
+    # WHEN the function's errors alarm is read
+    properties = template["Resources"][alarm]["Properties"]
     # THEN it fires on one failed invocation within 5 minutes
     assert properties["Namespace"] == "AWS/Lambda"
     assert properties["MetricName"] == "Errors"
@@ -427,23 +519,31 @@ def test_function_errors_alarm(deployed: Transform, alarm: str, function: str) -
     assert properties["TreatMissingData"] == "notBreaching"
 
 
-def test_alarms_notify_the_topic_only_when_one_is_given(
-    deployed: Transform, sam_template: Template
-) -> None:
-    # GIVEN the alarms deployed without and with a topic
-    without_topic = resources_of_type(deployed(), "AWS::CloudWatch::Alarm")
-    with_topic = resources_of_type(deployed(AlarmTopicArn=TOPIC_ARN), "AWS::CloudWatch::Alarm")
-    assert set(without_topic) == set(with_topic) == {*DLQ_ALARMS, *FUNCTION_ALARMS}
-    # THEN without a topic they exist but have no actions
+def test_alarms_notify_the_topic_only_when_one_is_given(deployed: Transform) -> None:
+    # GIVEN the template deployed without and with an alarm topic
+    without, with_ = deployed(), deployed(AlarmTopicArn=TOPIC_ARN)
+    # WHEN their alarms are listed
+    without_topic = resources_of_type(without, "AWS::CloudWatch::Alarm")
+    with_topic = resources_of_type(with_, "AWS::CloudWatch::Alarm")
+    # THEN both have the same alarms, every one of them
+    assert set(without_topic) == set(with_topic) == {*DLQ_ALARMS, *FUNCTION_ALARMS, *METRIC_ALARMS}
+    # AND without a topic they exist but have no actions
     for name, alarm in without_topic.items():
         assert "AlarmActions" not in alarm["Properties"], name
         assert "OKActions" not in alarm["Properties"], name
-    # THEN with a topic they notify it when they fire and when they recover
+    # AND with a topic they notify it when they fire and when they recover
     for name, alarm in with_topic.items():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopicArn"}], name
         assert alarm["Properties"]["OKActions"] == [{"Ref": "AlarmTopicArn"}], name
-    # THEN the topic parameter is optional, and takes an SNS topic ARN only
+
+
+def test_alarm_topic_parameter_is_optional_and_takes_an_sns_topic_arn_only(
+    sam_template: Template,
+) -> None:
+    # GIVEN the SAM source as written
+    # WHEN the alarm topic parameter is read
     parameter = sam_template["Parameters"]["AlarmTopicArn"]
+    # THEN it is optional, and takes an SNS topic ARN only
     assert parameter["Default"] == ""
     pattern = re.compile(parameter["AllowedPattern"])
     assert pattern.fullmatch("")
@@ -455,7 +555,8 @@ def test_alarms_notify_the_topic_only_when_one_is_given(
 
 
 def test_new_parameters_are_grouped_in_the_console(sam_template: Template) -> None:
-    # GIVEN the parameter groups `sam deploy --guided` and the console show
+    # GIVEN the SAM source as written
+    # WHEN the parameter groups `sam deploy --guided` and the console show are read
     groups = sam_template["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
     grouped = [name for group in groups for name in group["Parameters"]]
     # THEN every parameter is in exactly one group
@@ -490,10 +591,11 @@ def test_alarm_topic_and_kms_key_keep_the_transformed_template_valid(
 
 
 def test_every_function_in_the_template_has_its_code(sam_template: Template) -> None:
-    # GIVEN every AWS::Serverless::Function WHEN its CodeUri is looked up THEN the handler
-    # module is there: sam build only warns (and builds nothing) when it is missing
+    # GIVEN every AWS::Serverless::Function of the SAM source
     functions = resources_of_type(sam_template, "AWS::Serverless::Function")
     assert functions
+    # WHEN its CodeUri and handler are looked up
+    # THEN the handler module is there: sam build only warns (and builds nothing) when it is missing
     for name, resource in functions.items():
         code_uri = resource["Properties"]["CodeUri"]
         module = resource["Properties"].get("Handler", "app.lambda_handler").rsplit(".", 1)[0]

@@ -9,23 +9,27 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from cfnlint.api import ManualArgs, lint
-from template_tools import (
+
+from tests.support.aws import REGION
+from tests.support.paths import README_PATH, ROOT, TEMPLATE_PATH
+from tests.support.template import (
     ACCOUNT_ID,
     API_FUNCTIONS,
+    AUTH_MODES,
     BASIC_EXECUTION_ROLE,
     CLEANUP_OBJECT_RESOURCES,
     FUNCTIONS,
-    REGION,
+    KMS_KEY_ARN,
+    LEDGER_ONLY_FUNCTIONS,
     REQUIRED_PARAMETERS,
-    ROOT,
     SECRET_READERS,
-    TEMPLATE_PATH,
+    XRAY_WRITE_ONLY,
     Template,
+    Transform,
     as_list,
     iam_statements,
     render,
@@ -33,10 +37,6 @@ from template_tools import (
     role_of,
     role_statements,
 )
-
-Transform = Callable[..., Template]
-
-AUTH_MODES = ("IAM", "API_KEY")
 
 EXPECTED_ROUTES = {
     ("POST", "/v1/bind"): "BindFunction",
@@ -46,7 +46,13 @@ EXPECTED_ROUTES = {
     ("GET", "/v1/tokens/{token}/accounts"): "QueryFunction",
     ("GET", "/v1/openapi.json"): "QueryFunction",
     ("GET", "/v1/docs"): "QueryFunction",
+    ("GET", "/v1/docs/swagger-ui-bundle.js"): "QueryFunction",
+    ("GET", "/v1/docs/swagger-ui.css"): "QueryFunction",
     ("POST", "/v1/jobs"): "JobsFunction",
+    ("GET", "/v1/jobs/{job_id}"): "JobsFunction",
+    ("GET", "/v1/jobs/{job_id}/failures"): "JobsFunction",
+    ("GET", "/v1/tokens/{token}/bindings"): "QueryFunction",
+    ("GET", "/v1/accounts/{account}/bindings"): "QueryFunction",
 }
 
 # cfn-lint warnings we accept, by rule id, each with the reason. Errors are never accepted.
@@ -58,10 +64,11 @@ MEMORY_PARAMETERS = {
     **dict.fromkeys(API_FUNCTIONS, "ApiFunctionMemorySize"),
     "BulkFunction": "BulkFunctionMemorySize",
     "CleanupFunction": "CleanupFunctionMemorySize",
+    # A queue consumer like bulk: nobody waits for it, so it shares the bulk size.
+    "VerifyFunction": "BulkFunctionMemorySize",
 }
 PACKAGING = {"BuildMethod": "makefile", "ContextPath": "lambda-build"}
 SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:tpns/prod-AbCdEf"
-KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 HTTP_METHODS = {
     "get",
     "put",
@@ -75,6 +82,7 @@ HTTP_METHODS = {
 
 
 def lint_problems(text: str, **params: str) -> list[str]:
+    """cfn-lint's errors, and its warnings but the allowed ones, for a template's text."""
     matches = lint(
         text,
         config=ManualArgs(regions=[REGION], template_parameters=[params] if params else []),
@@ -98,6 +106,7 @@ def api_methods(template: Template) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def integrated_function(operation: dict[str, Any]) -> str:
+    """The function an API operation proxies to (it must be a Lambda proxy integration)."""
     integration = operation["x-amazon-apigateway-integration"]
     assert integration["type"] == "aws_proxy"
     found = re.fullmatch(
@@ -111,7 +120,7 @@ def integrated_function(operation: dict[str, Any]) -> str:
 
 def readme_defaults() -> dict[str, str]:
     """Variable -> default from the README's configuration table (rows with a literal default)."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = README_PATH.read_text(encoding="utf-8")
     return dict(re.findall(r"^\| `([A-Z0-9_]+)` \|.*\| `([^`]+)` \|$", readme, flags=re.MULTILINE))
 
 
@@ -143,10 +152,13 @@ def test_transformed_template_is_lint_clean(transform: Transform, mode: str) -> 
 
 
 def test_functions_run_python311_on_arm64_within_api_gateway_timeout(deployed: Transform) -> None:
-    # GIVEN the deployed functions
-    functions = resources_of_type(deployed(), "AWS::Lambda::Function")
-    # THEN there are the six of them, each on python3.11 / arm64, the API ones answering before
-    # API Gateway quits (bulk and cleanup have timeouts of their own, see test_bulk_and_cleanup)
+    # GIVEN the template deployed with default parameters
+    template = deployed()
+    # WHEN its Lambda functions are listed
+    functions = resources_of_type(template, "AWS::Lambda::Function")
+    # THEN there are the seven of them, each on python3.11 / arm64 with its kind's memory, the API
+    # ones answering before API Gateway quits (bulk, cleanup and verify have timeouts of their
+    # own, see test_bulk_and_cleanup)
     assert sorted(functions) == sorted(FUNCTIONS)
     for name, function in functions.items():
         properties = function["Properties"]
@@ -159,10 +171,11 @@ def test_functions_run_python311_on_arm64_within_api_gateway_timeout(deployed: T
 
 
 def test_globals_set_runtime_timeout_and_the_api_memory(sam_template: Template) -> None:
-    # GIVEN the Globals section
+    # GIVEN the SAM source as written
+    # WHEN its Globals section for functions is read
     function_globals = sam_template["Globals"]["Function"]
-    # THEN runtime and timeout are set once, memory to the API functions' size (bulk and
-    # cleanup set their own)
+    # THEN runtime and timeout are set once, memory to the API functions' size (bulk, verify
+    # and cleanup set their own)
     assert function_globals["Runtime"] == "python3.11"
     assert function_globals["Timeout"] < API_GATEWAY_TIMEOUT_S
     assert function_globals["MemorySize"] == {"Ref": "ApiFunctionMemorySize"}
@@ -189,7 +202,8 @@ def test_memory_defaults_are_the_documented_and_benchmarked_ones(sam_template: T
 
 
 def test_each_function_has_its_own_code_directory(sam_template: Template) -> None:
-    # GIVEN the SAM functions
+    # GIVEN the SAM source as written
+    # WHEN its functions are listed
     functions = {
         name: body["Properties"]
         for name, body in sam_template["Resources"].items()
@@ -203,12 +217,14 @@ def test_each_function_has_its_own_code_directory(sam_template: Template) -> Non
         "JobsFunction": "functions/jobs/",
         "BulkFunction": "functions/bulk/",
         "CleanupFunction": "functions/cleanup/",
+        "VerifyFunction": "functions/verify/",
     }
 
 
 def test_every_function_uses_the_shared_layer(deployed: Transform) -> None:
-    # GIVEN the deployed template
+    # GIVEN the template deployed with default parameters
     template = deployed()
+    # WHEN its one layer and its functions are looked at
     (layer,) = resources_of_type(template, "AWS::Lambda::LayerVersion")
     # THEN every function runs with the TPNS layer
     for name, function in resources_of_type(template, "AWS::Lambda::Function").items():
@@ -216,7 +232,8 @@ def test_every_function_uses_the_shared_layer(deployed: Transform) -> None:
 
 
 def test_layer_is_built_from_layers_tpns_for_python311_arm64(sam_template: Template) -> None:
-    # GIVEN the layer as SAM builds it
+    # GIVEN the SAM source as written
+    # WHEN its layer is looked at, as SAM builds it
     layer = sam_template["Resources"]["TpnsLayer"]
     # THEN sam build installs layers/tpns (requirements and packages) for python3.11 on arm64
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
@@ -267,10 +284,10 @@ def test_every_resource_is_built_by_the_lambda_build_makefile_for_the_runtime(
 def test_environment_comes_from_parameters_with_the_readme_defaults(
     deployed: Transform, sam_template: Template
 ) -> None:
-    # GIVEN the defaults the README documents and the template's parameters
+    # GIVEN the defaults the README documents, and the template's parameters
     documented = readme_defaults()
     parameters = sam_template["Parameters"]
-    # WHEN looking at each function's environment
+    # WHEN looking at each deployed function's environment
     for name, function in resources_of_type(deployed(), "AWS::Lambda::Function").items():
         variables = function["Properties"]["Environment"]["Variables"]
         # THEN each TPNS setting is a parameter whose default is the documented one
@@ -292,14 +309,16 @@ def test_environment_comes_from_parameters_with_the_readme_defaults(
 
 
 def test_tpns_auth_parameter_allows_only_the_two_schemes(sam_template: Template) -> None:
-    # GIVEN the TPNS auth parameter
+    # GIVEN the SAM source as written
+    # WHEN its TPNS auth parameter is read
     parameter = sam_template["Parameters"]["TpnsAuth"]
     # THEN only the schemes the layer knows can be chosen
     assert parameter["AllowedValues"] == ["signature", "basic"]
 
 
 def test_secret_parameter_takes_a_reference_never_a_value(sam_template: Template) -> None:
-    # GIVEN the secret parameter
+    # GIVEN the SAM source as written
+    # WHEN its secret parameter is read
     parameter = sam_template["Parameters"]["TpnsSecretId"]
     # THEN it is required, and only a secret name or ARN fits it (no JSON credentials)
     assert "Default" not in parameter
@@ -309,32 +328,47 @@ def test_secret_parameter_takes_a_reference_never_a_value(sam_template: Template
     assert not pattern.fullmatch('{"access_id": "1500001048", "secret_key": "x"}')
 
 
-def test_only_the_producers_know_the_bulk_queue(deployed: Transform) -> None:
-    # GIVEN the deployed functions
-    functions = resources_of_type(deployed(), "AWS::Lambda::Function")
+QUEUE_AND_BUCKET_VARIABLES = ("BULK_QUEUE_URL", "DEAD_LETTER_QUEUE_URL", "CLEANUP_BUCKET")
+
+
+@pytest.mark.parametrize(
+    ("function", "expected"),
+    [
+        ("BindFunction", {}),
+        ("UnbindFunction", {}),
+        ("QueryFunction", {}),
+        ("JobsFunction", {"BULK_QUEUE_URL": {"Ref": "BulkQueue"}}),
+        ("BulkFunction", {"DEAD_LETTER_QUEUE_URL": {"Ref": "BulkDeadLetterQueue"}}),
+        (
+            "CleanupFunction",
+            {"BULK_QUEUE_URL": {"Ref": "BulkQueue"}, "CLEANUP_BUCKET": {"Ref": "CleanupBucket"}},
+        ),
+    ],
+)
+def test_only_the_producers_know_the_bulk_queue(
+    deployed: Transform, function: str, expected: dict[str, Any]
+) -> None:
+    # GIVEN the template deployed with default parameters
+    template = deployed()
+    # WHEN the function's queue and bucket variables are read
+    variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
+    known = {name: variables[name] for name in QUEUE_AND_BUCKET_VARIABLES if name in variables}
     # THEN the jobs and cleanup functions get the bulk queue URL, the others do not; only the
     # bulk function knows the dead-letter queue, only cleanup the manifests bucket
-    for name, function in functions.items():
-        variables = function["Properties"]["Environment"]["Variables"]
-        if name in ("JobsFunction", "CleanupFunction"):
-            assert variables["BULK_QUEUE_URL"] == {"Ref": "BulkQueue"}, name
-        else:
-            assert "BULK_QUEUE_URL" not in variables, name
-        if name == "BulkFunction":
-            assert variables["DEAD_LETTER_QUEUE_URL"] == {"Ref": "BulkDeadLetterQueue"}
-        else:
-            assert "DEAD_LETTER_QUEUE_URL" not in variables, name
-        if name == "CleanupFunction":
-            assert variables["CLEANUP_BUCKET"] == {"Ref": "CleanupBucket"}
-        else:
-            assert "CLEANUP_BUCKET" not in variables, name
+    assert known == expected, function
 
 
 def test_each_function_has_a_log_group_with_parameter_retention(
     deployed: Transform, sam_template: Template
 ) -> None:
-    # GIVEN the deployed log groups
-    groups = resources_of_type(deployed(), "AWS::Logs::LogGroup")
+    # GIVEN the template deployed with default parameters
+    template = deployed()
+    # WHEN the functions' log groups are listed (the API's access log has its own test)
+    groups = {
+        name: group
+        for name, group in resources_of_type(template, "AWS::Logs::LogGroup").items()
+        if group["Properties"]["LogGroupName"]["Fn::Sub"].startswith("/aws/lambda/")
+    }
     # THEN each function writes to its own log group, kept as long as the parameter says
     names = {group["Properties"]["LogGroupName"]["Fn::Sub"] for group in groups.values()}
     assert names == {f"/aws/lambda/${{{function}}}" for function in FUNCTIONS}
@@ -346,10 +380,11 @@ def test_each_function_has_a_log_group_with_parameter_retention(
 # ------------------------------------------------------------------ routes
 
 
-def test_api_events_declare_exactly_the_eight_routes(sam_template: Template) -> None:
-    # GIVEN the events of the SAM functions
-    routes = {}
-    other_events = {}
+def test_api_events_declare_exactly_the_expected_routes(sam_template: Template) -> None:
+    # GIVEN the SAM source as written
+    # WHEN the events of its functions are collected: API routes, and the others by type
+    routes: dict[tuple[str, str], str] = {}
+    other_events: dict[str, list[str]] = {}
     for name, body in sam_template["Resources"].items():
         if body["Type"] != "AWS::Serverless::Function":
             continue
@@ -361,41 +396,52 @@ def test_api_events_declare_exactly_the_eight_routes(sam_template: Template) -> 
             # THEN each one is on the one TpnsApi
             assert properties["RestApiId"] == {"Ref": "TpnsApi"}, name
             routes[(properties["Method"].upper(), properties["Path"])] = name
-    # THEN together they are exactly the routes of DESIGN.md, on the intended functions
+    # AND together they are exactly the routes of DESIGN.md and the docs page's assets, on the
+    # intended functions
     assert routes == EXPECTED_ROUTES
-    # THEN the bulk and cleanup functions have no route, only their queue and their schedule
-    assert other_events == {"BulkFunction": ["SQS"], "CleanupFunction": ["ScheduleV2"]}
+    # AND the bulk, cleanup and verify functions have no route, only their queue or schedule
+    assert other_events == {
+        "BulkFunction": ["SQS"],
+        "CleanupFunction": ["ScheduleV2"],
+        "VerifyFunction": ["SQS"],
+    }
 
 
 @pytest.mark.parametrize("mode", AUTH_MODES)
-def test_api_serves_exactly_the_eight_routes_with_lambda_proxy(
+def test_api_serves_exactly_the_expected_routes_with_lambda_proxy(
     deployed: Transform, mode: str
 ) -> None:
-    # GIVEN the REST API CloudFormation would deploy
-    methods = api_methods(deployed(ApiAuthMode=mode))
-    # THEN it has the eight routes and nothing else, each proxied to the intended function
+    # GIVEN the template deployed in the auth mode
+    template = deployed(ApiAuthMode=mode)
+    # WHEN the methods of the REST API CloudFormation would deploy are listed
+    methods = api_methods(template)
+    # THEN it has the expected routes and nothing else, each proxied to the intended function
     assert {route: integrated_function(op) for route, op in methods.items()} == EXPECTED_ROUTES
 
 
 def test_api_has_no_methods_outside_its_definition(deployed: Transform) -> None:
-    # GIVEN the deployed template
+    # GIVEN the template deployed with default parameters
     template = deployed()
+    # WHEN its API Gateway resources are listed
+    methods = resources_of_type(template, "AWS::ApiGateway::Method")
     # THEN every method is in the RestApi body (so the body's security covers all of them)
-    assert resources_of_type(template, "AWS::ApiGateway::Method") == {}
+    assert methods == {}
     assert resources_of_type(template, "AWS::ApiGateway::Resource") == {}
     assert list(resources_of_type(template, "AWS::ApiGateway::RestApi")) == ["TpnsApi"]
 
 
 def test_api_gateway_may_invoke_each_function_only_from_its_own_routes(deployed: Transform) -> None:
-    # GIVEN the Lambda permissions
-    permissions = resources_of_type(deployed(), "AWS::Lambda::Permission")
+    # GIVEN the template deployed with default parameters
+    template = deployed()
+    # WHEN its Lambda permissions are read
+    permissions = resources_of_type(template, "AWS::Lambda::Permission")
     granted = set()
     for permission in permissions.values():
         properties = permission["Properties"]
+        # THEN each lets API Gateway invoke a function, scoped to TpnsApi and one method and path
         assert properties["Principal"] == "apigateway.amazonaws.com"
         assert properties["Action"] == "lambda:InvokeFunction"
         text, variables = properties["SourceArn"]["Fn::Sub"]
-        # THEN each is scoped to TpnsApi and to one method and path
         assert variables["__ApiId__"] == {"Ref": "TpnsApi"}
         scope = re.fullmatch(r".*/\$\{__Stage__\}/([A-Z]+)(/.*)", text)
         assert scope, text
@@ -404,16 +450,17 @@ def test_api_gateway_may_invoke_each_function_only_from_its_own_routes(deployed:
         ((method, re.sub(r"\{\w+\}", "*", path)), function)
         for (method, path), function in EXPECTED_ROUTES.items()
     }
+    # AND together they are the routes, each for its own function only
     assert granted == expected
 
 
 def test_api_is_regional_and_its_url_is_an_output(deployed: Transform) -> None:
-    # GIVEN the deployed template
+    # GIVEN the template deployed with default parameters
     template = deployed()
+    # WHEN the API's endpoint, its stage and the ApiUrl output are read
+    api = template["Resources"]["TpnsApi"]["Properties"]
     # THEN the API is regional, and ApiUrl points at its stage
-    assert template["Resources"]["TpnsApi"]["Properties"]["EndpointConfiguration"] == {
-        "Types": ["REGIONAL"]
-    }
+    assert api["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
     assert template["Outputs"]["ApiUrl"]["Value"] == {
         "Fn::Sub": "https://${TpnsApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${StageName}"
     }
@@ -425,7 +472,8 @@ def test_api_is_regional_and_its_url_is_an_output(deployed: Transform) -> None:
 
 
 def test_auth_defaults_to_iam(sam_template: Template) -> None:
-    # GIVEN the auth-mode parameter
+    # GIVEN the SAM source as written
+    # WHEN its auth-mode parameter is read
     parameter = sam_template["Parameters"]["ApiAuthMode"]
     # THEN IAM is the default and no choice leaves the API open
     assert parameter["Default"] == "IAM"
@@ -435,6 +483,7 @@ def test_auth_defaults_to_iam(sam_template: Template) -> None:
 def test_iam_mode_every_method_requires_sigv4(deployed: Transform) -> None:
     # GIVEN the API deployed with default parameters
     template = deployed()
+    # WHEN its methods and security definitions are read
     body = template["Resources"]["TpnsApi"]["Properties"]["Body"]
     # THEN every method requires the sigv4 scheme alone (AWS_IAM auth; no NONE, no API key)
     for route, operation in api_methods(template).items():
@@ -445,6 +494,7 @@ def test_iam_mode_every_method_requires_sigv4(deployed: Transform) -> None:
 def test_iam_mode_creates_no_api_key_nor_usage_plan(deployed: Transform) -> None:
     # GIVEN the API deployed with default parameters
     template = deployed()
+    # WHEN its API key, usage plan and outputs are looked for
     # THEN there is no API key machinery and no ApiKeyId output
     for resource_type in (
         "AWS::ApiGateway::ApiKey",
@@ -458,6 +508,7 @@ def test_iam_mode_creates_no_api_key_nor_usage_plan(deployed: Transform) -> None
 def test_api_key_mode_every_method_requires_an_api_key(deployed: Transform) -> None:
     # GIVEN the API deployed with ApiAuthMode=API_KEY
     template = deployed(ApiAuthMode="API_KEY")
+    # WHEN its methods and security definitions are read
     body = template["Resources"]["TpnsApi"]["Properties"]["Body"]
     # THEN every method requires the x-api-key header (ApiKeyRequired), read from the header
     for route, operation in api_methods(template).items():
@@ -473,10 +524,11 @@ def test_api_key_mode_every_method_requires_an_api_key(deployed: Transform) -> N
 def test_api_key_mode_creates_a_key_in_a_throttled_usage_plan(deployed: Transform) -> None:
     # GIVEN the API deployed with ApiAuthMode=API_KEY
     template = deployed(ApiAuthMode="API_KEY")
-    # THEN one API key is attached to one usage plan on the API's stage, throttled by parameters
+    # WHEN its usage plan, API key and their link are read (one of each)
     ((plan_name, plan),) = resources_of_type(template, "AWS::ApiGateway::UsagePlan").items()
     ((key_name, key),) = resources_of_type(template, "AWS::ApiGateway::ApiKey").items()
     (link,) = resources_of_type(template, "AWS::ApiGateway::UsagePlanKey").values()
+    # THEN the key is attached to the plan on the API's stage, throttled by parameters
     assert plan["Properties"]["ApiStages"] == [
         {"ApiId": {"Ref": "TpnsApi"}, "Stage": {"Ref": "TpnsApiStage"}}
     ]
@@ -495,7 +547,8 @@ def test_api_key_mode_creates_a_key_in_a_throttled_usage_plan(deployed: Transfor
 
 
 def test_throttle_parameters_have_the_documented_defaults(sam_template: Template) -> None:
-    # GIVEN the throttle parameters
+    # GIVEN the SAM source as written
+    # WHEN its throttle parameters are read
     parameters = sam_template["Parameters"]
     # THEN burst 50 and rate 25 by default
     assert parameters["ApiThrottleBurst"]["Default"] == 50
@@ -505,8 +558,9 @@ def test_throttle_parameters_have_the_documented_defaults(sam_template: Template
 def test_usage_plan_quota_applies_only_when_set(deployed: Transform) -> None:
     # GIVEN an API-key deployment with a quota
     template = deployed(ApiAuthMode="API_KEY", ApiQuotaLimit="10000", ApiQuotaPeriod="MONTH")
-    # THEN the usage plan carries it
+    # WHEN its usage plan is read
     (plan,) = resources_of_type(template, "AWS::ApiGateway::UsagePlan").values()
+    # THEN the usage plan carries the quota
     assert plan["Properties"]["Quota"] == {
         "Limit": {"Ref": "ApiQuotaLimit"},
         "Period": {"Ref": "ApiQuotaPeriod"},
@@ -515,8 +569,10 @@ def test_usage_plan_quota_applies_only_when_set(deployed: Transform) -> None:
 
 @pytest.mark.parametrize("mode", AUTH_MODES)
 def test_stage_is_throttled_in_every_mode(deployed: Transform, mode: str) -> None:
-    # GIVEN the stage deployed in the mode
-    stage = deployed(ApiAuthMode=mode)["Resources"]["TpnsApiStage"]["Properties"]
+    # GIVEN the template deployed in the auth mode
+    template = deployed(ApiAuthMode=mode)
+    # WHEN its stage is read
+    stage = template["Resources"]["TpnsApiStage"]["Properties"]
     # THEN all its methods are throttled by the parameters
     assert stage["MethodSettings"] == [
         {
@@ -529,15 +585,19 @@ def test_stage_is_throttled_in_every_mode(deployed: Transform, mode: str) -> Non
 
 
 def test_api_redeploys_on_every_stack_update(sam_template: Template) -> None:
-    # GIVEN the API (its auth switches through a CloudFormation condition SAM's hash cannot see)
+    # GIVEN the SAM source as written (the API's auth switches through a CloudFormation
+    # condition SAM's deployment hash cannot see)
+    # WHEN the API's properties are read
     api = sam_template["Resources"]["TpnsApi"]["Properties"]
     # THEN a new deployment is made on every update, so the stage never serves a stale auth mode
     assert api["AlwaysDeploy"] is True
 
 
 def test_gateway_errors_use_the_api_error_shape(deployed: Transform) -> None:
-    # GIVEN the API's own error responses (missing auth, throttled, ...)
-    body = deployed()["Resources"]["TpnsApi"]["Properties"]["Body"]
+    # GIVEN the template deployed with default parameters
+    template = deployed()
+    # WHEN the API's own error responses (missing auth, throttled, ...) are rendered
+    body = template["Resources"]["TpnsApi"]["Properties"]["Body"]
     responses = body["x-amazon-apigateway-gateway-responses"]
     # THEN they render {"error": {"code", "message"}, "request_id"} like the functions do
     for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
@@ -558,12 +618,13 @@ def test_gateway_errors_use_the_api_error_shape(deployed: Transform) -> None:
 
 @pytest.mark.parametrize("mode", AUTH_MODES)
 def test_no_policy_grants_wildcard_actions_or_resources(deployed: Transform, mode: str) -> None:
-    # GIVEN every identity policy statement the template creates (KMS key configured)
+    # GIVEN the template deployed in the auth mode, with a KMS key for the secret
     template = deployed(ApiAuthMode=mode, TpnsSecretKmsKeyArn=KMS_KEY_ARN)
+    # WHEN every identity policy statement it creates is read
     statements = list(iam_statements(template))
+    # THEN there are some, and each allows named actions only, on named resources only
     assert statements
     for owner, statement in statements:
-        # THEN it allows named actions only, on named resources only
         assert statement["Effect"] == "Allow", owner
         for action in as_list(statement["Action"]):
             assert "*" not in action, (owner, action)
@@ -575,25 +636,78 @@ def test_no_policy_grants_wildcard_actions_or_resources(deployed: Transform, mod
             assert "*" not in json.dumps(rendered), (owner, resource)
 
 
-def test_roles_attach_only_basic_execution_and_the_secret_policy(deployed: Transform) -> None:
-    # GIVEN the deployed template
+# The template's own managed policies each function's role attaches, with LedgerMode on.
+OWN_POLICIES = {
+    "BindFunction": {"TpnsSecretReadPolicy", "LedgerWritePolicy"},
+    "UnbindFunction": {"TpnsSecretReadPolicy", "LedgerWritePolicy"},
+    "QueryFunction": {"TpnsSecretReadPolicy", "LedgerReadPolicy"},
+    "JobsFunction": {"TpnsSecretReadPolicy", "JobsWritePolicy"},
+    "BulkFunction": {"TpnsSecretReadPolicy", "JobsWritePolicy", "LedgerWritePolicy"},
+    "CleanupFunction": {"JobsWritePolicy"},
+    "VerifyFunction": {"TpnsSecretReadPolicy", "JobsWritePolicy", "LedgerWritePolicy"},
+}
+LEDGER_POLICIES = {"LedgerWritePolicy", "LedgerReadPolicy"}
+
+
+def attached_policies(template: Template, function: str) -> tuple[set[str], set[str]]:
+    """The AWS managed policies (ARNs) and the template's own (logical ids) of its role."""
+    role = template["Resources"][role_of(template, function)]["Properties"]
+    attached = [render(arn, REQUIRED_PARAMETERS) for arn in role["ManagedPolicyArns"]]
+    return (
+        {arn for arn in attached if isinstance(arn, str)},
+        {arn["Ref"] for arn in attached if isinstance(arn, dict)},
+    )
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_roles_attach_basic_execution_xray_and_only_the_policies_of_their_work(
+    deployed: Transform, function: str
+) -> None:
+    # GIVEN the template deployed with default parameters (LedgerMode on)
     template = deployed()
-    # THEN each function's role has the AWS basic execution policy and, if it calls TPNS, the
-    # secret policy; nothing else (no AWSLambdaSQSQueueExecutionRole: it covers every queue)
-    for function in FUNCTIONS:
-        role = template["Resources"][role_of(template, function)]["Properties"]
-        attached = [render(arn, REQUIRED_PARAMETERS) for arn in role["ManagedPolicyArns"]]
-        expected = [BASIC_EXECUTION_ROLE]
-        if function in SECRET_READERS:
-            expected.append({"Ref": "TpnsSecretReadPolicy"})
-        assert attached == expected, function
-        assert role["AssumeRolePolicyDocument"]["Statement"] == [
-            {
-                "Action": ["sts:AssumeRole"],
-                "Effect": "Allow",
-                "Principal": {"Service": ["lambda.amazonaws.com"]},
-            }
-        ], function
+    # WHEN the function's role is read
+    aws_managed, own = attached_policies(template, function)
+    role = template["Resources"][role_of(template, function)]["Properties"]
+    # THEN it has the AWS basic execution and X-Ray write-only policies, and the template's
+    # policies for what it does; nothing else (no AWSLambdaSQSQueueExecutionRole: it covers
+    # every queue)
+    assert aws_managed == {BASIC_EXECUTION_ROLE, XRAY_WRITE_ONLY}, function
+    assert own == OWN_POLICIES[function], function
+    # AND a function reads the TPNS secret exactly when it calls TPNS
+    assert ("TpnsSecretReadPolicy" in own) == (function in SECRET_READERS), function
+    # AND only Lambda may assume it
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Action": ["sts:AssumeRole"],
+            "Effect": "Allow",
+            "Principal": {"Service": ["lambda.amazonaws.com"]},
+        }
+    ], function
+
+
+@pytest.mark.parametrize("function", sorted(set(FUNCTIONS) - set(LEDGER_ONLY_FUNCTIONS)))
+def test_with_the_ledger_off_no_role_reaches_the_ledger(deployed: Transform, function: str) -> None:
+    # GIVEN the template deployed with LedgerMode off
+    template = deployed(LedgerMode="off")
+    # WHEN the function's role is read
+    _, own = attached_policies(template, function)
+    # THEN it keeps the policies of its other work, and none of the ledger's
+    assert own == OWN_POLICIES[function] - LEDGER_POLICIES, function
+
+
+def test_with_the_ledger_off_there_is_no_ledger_table_verify_queue_or_function(
+    deployed: Transform,
+) -> None:
+    # GIVEN the template deployed with LedgerMode off
+    template = deployed(LedgerMode="off")
+    # WHEN its resources are listed
+    resources = set(template["Resources"])
+    # THEN the ledger's table, policies, verify queues and function are not among them
+    absent = {"LedgerTable", "VerifyQueue", "VerifyDeadLetterQueue", "VerifyFunction"}
+    assert not resources & (absent | LEDGER_POLICIES)
+    # AND the functions are told there is no ledger
+    environment = template["Resources"]["BindFunction"]["Properties"]["Environment"]["Variables"]
+    assert (environment["LEDGER_TABLE"], environment["VERIFY_QUEUE_URL"]) == ("", "")
 
 
 @pytest.mark.parametrize(
@@ -604,57 +718,73 @@ def test_roles_attach_only_basic_execution_and_the_secret_policy(deployed: Trans
     ],
     ids=["secret-name", "secret-arn"],
 )
+@pytest.mark.parametrize("function", FUNCTIONS)
 def test_each_function_may_read_exactly_the_tpns_secret(
-    deployed: Transform, secret_id: str, expected_resource: str
+    deployed: Transform, function: str, secret_id: str, expected_resource: str
 ) -> None:
     # GIVEN the template deployed with the secret given by name or by ARN
     template = deployed(TpnsSecretId=secret_id)
-    for function in FUNCTIONS:
-        # WHEN collecting what the function's role allows on Secrets Manager
-        grants = [
-            (statement["Action"], render(statement["Resource"], {"TpnsSecretId": secret_id}))
-            for statement in role_statements(template, role_of(template, function))
-            if any(action.startswith("secretsmanager:") for action in as_list(statement["Action"]))
-        ]
-        # THEN it is GetSecretValue on that one secret (none at all for cleanup)
-        if function in SECRET_READERS:
-            assert grants == [("secretsmanager:GetSecretValue", expected_resource)], function
-        else:
-            assert grants == [], function
+    # WHEN collecting what the function's role allows on Secrets Manager
+    grants = [
+        (statement["Action"], render(statement["Resource"], {"TpnsSecretId": secret_id}))
+        for statement in role_statements(template, role_of(template, function))
+        if any(action.startswith("secretsmanager:") for action in as_list(statement["Action"]))
+    ]
+    # THEN it is GetSecretValue on that one secret (none at all for cleanup)
+    if function in SECRET_READERS:
+        assert grants == [("secretsmanager:GetSecretValue", expected_resource)], function
+    else:
+        assert grants == [], function
 
 
+def kms_statements(template: Template, function: str) -> list[dict[str, Any]]:
+    """The statements of the function's role that allow a KMS action."""
+    return [
+        statement
+        for statement in role_statements(template, role_of(template, function))
+        if any(action.startswith("kms:") for action in as_list(statement["Action"]))
+    ]
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_no_kms_access_without_a_configured_key(deployed: Transform, function: str) -> None:
+    # GIVEN the template deployed without a customer-managed key for the secret
+    template = deployed()
+    # WHEN collecting what the function's role allows on KMS
+    statements = kms_statements(template, function)
+    # THEN it is nothing
+    assert statements == [], function
+
+
+@pytest.mark.parametrize("function", SECRET_READERS)
 def test_kms_decrypt_only_with_the_configured_key_through_secrets_manager(
-    deployed: Transform,
+    deployed: Transform, function: str
 ) -> None:
-    # GIVEN the template without and with a customer-managed key for the secret
-    without_key = deployed()
-    with_key = deployed(TpnsSecretKmsKeyArn=KMS_KEY_ARN)
-    for function in FUNCTIONS:
-
-        def kms(template: Template, function: str = function) -> list[dict[str, Any]]:
-            return [
-                statement
-                for statement in role_statements(template, role_of(template, function))
-                if any(action.startswith("kms:") for action in as_list(statement["Action"]))
-            ]
-
-        # THEN no KMS access without a key
-        assert kms(without_key) == [], function
-        if function not in SECRET_READERS:
-            assert kms(with_key) == [], function
-            continue
-        # THEN with a key: Decrypt on that key only, and only on behalf of Secrets Manager
-        (statement,) = kms(with_key)
-        assert statement["Action"] == "kms:Decrypt"
-        assert render(statement["Resource"], {"TpnsSecretKmsKeyArn": KMS_KEY_ARN}) == KMS_KEY_ARN
-        via = statement["Condition"]["StringEquals"]["kms:ViaService"]
-        assert render(via, {}) == f"secretsmanager.{REGION}.amazonaws.com"
+    # GIVEN the template deployed with a customer-managed key for the secret
+    template = deployed(TpnsSecretKmsKeyArn=KMS_KEY_ARN)
+    # WHEN collecting what the role of a function reading the secret allows on KMS
+    (statement,) = kms_statements(template, function)
+    # THEN it is Decrypt on that key only, and only on behalf of Secrets Manager
+    assert statement["Action"] == "kms:Decrypt"
+    assert render(statement["Resource"], {"TpnsSecretKmsKeyArn": KMS_KEY_ARN}) == KMS_KEY_ARN
+    via = statement["Condition"]["StringEquals"]["kms:ViaService"]
+    assert render(via, {}) == f"secretsmanager.{REGION}.amazonaws.com"
 
 
-def test_only_the_producers_send_to_the_bulk_queue_and_only_bulk_consumes_it(
-    deployed: Transform,
+@pytest.mark.parametrize("function", sorted(set(FUNCTIONS) - set(SECRET_READERS)))
+def test_functions_that_do_not_read_the_secret_never_get_kms_access(
+    deployed: Transform, function: str
 ) -> None:
-    # GIVEN the deployed template
+    # GIVEN the template deployed with a customer-managed key for the secret
+    template = deployed(TpnsSecretKmsKeyArn=KMS_KEY_ARN)
+    # WHEN collecting what the role of a function not reading the secret allows on KMS
+    statements = kms_statements(template, function)
+    # THEN it is nothing
+    assert statements == [], function
+
+
+def test_each_function_may_use_only_its_own_queues(deployed: Transform) -> None:
+    # GIVEN the template deployed with default parameters (LedgerMode on)
     template = deployed()
     # WHEN collecting every SQS grant of every function
     grants = {
@@ -666,24 +796,32 @@ def test_only_the_producers_send_to_the_bulk_queue_and_only_bulk_consumes_it(
         for function in FUNCTIONS
     }
     bulk_queue = {"Fn::GetAtt": ["BulkQueue", "Arn"]}
+    verify_queue = {"Fn::GetAtt": ["VerifyQueue", "Arn"]}
+    consume = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+    schedule_verification = ("sqs:SendMessage", verify_queue)
     # THEN jobs and cleanup may send to the bulk queue; the bulk function may consume it and send
-    # to its dead-letter queue; nothing else
+    # to its dead-letter queue; what records bindings may schedule their verification, which the
+    # verify function consumes; nothing else
     assert grants == {
-        "BindFunction": [],
-        "UnbindFunction": [],
+        "BindFunction": [schedule_verification],
+        "UnbindFunction": [schedule_verification],
         "QueryFunction": [],
         "JobsFunction": [("sqs:SendMessage", bulk_queue)],
         "BulkFunction": [
-            (["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], bulk_queue),
+            (consume, bulk_queue),
             ("sqs:SendMessage", {"Fn::GetAtt": ["BulkDeadLetterQueue", "Arn"]}),
+            schedule_verification,
         ],
         "CleanupFunction": [("sqs:SendMessage", bulk_queue)],
+        "VerifyFunction": [(consume, verify_queue), schedule_verification],
     }
 
 
 def test_only_the_bulk_function_can_touch_the_dead_letter_queue(deployed: Transform) -> None:
-    # GIVEN every identity policy statement
-    for owner, statement in iam_statements(deployed()):
+    # GIVEN the template deployed with default parameters
+    template = deployed()
+    # WHEN every identity policy statement is read
+    for owner, statement in iam_statements(template):
         # THEN none but the bulk function's mentions the dead-letter queue, and that one only sends
         if "BulkDeadLetterQueue" in json.dumps(statement):
             assert owner == "BulkFunctionRole"
@@ -697,8 +835,10 @@ def test_only_the_bulk_function_can_touch_the_dead_letter_queue(deployed: Transf
 def test_bulk_queue_redrives_to_the_dead_letter_queue_after_parameter_receives(
     deployed: Transform, sam_template: Template
 ) -> None:
-    # GIVEN the bulk queue
-    queue = deployed()["Resources"]["BulkQueue"]["Properties"]
+    # GIVEN the template deployed with default parameters
+    template = deployed()
+    # WHEN the bulk queue is read
+    queue = template["Resources"]["BulkQueue"]["Properties"]
     # THEN messages move to the DLQ after BulkMaxReceiveCount (default 5) deliveries
     assert queue["RedrivePolicy"] == {
         "deadLetterTargetArn": {"Fn::GetAtt": ["BulkDeadLetterQueue", "Arn"]},
@@ -710,8 +850,10 @@ def test_bulk_queue_redrives_to_the_dead_letter_queue_after_parameter_receives(
 def test_bulk_queue_visibility_timeout_is_a_parameter_of_six_function_timeouts(
     deployed: Transform, sam_template: Template
 ) -> None:
-    # GIVEN the bulk queue and its visibility-timeout parameter
-    queue = deployed()["Resources"]["BulkQueue"]["Properties"]
+    # GIVEN the template deployed with default parameters, and the SAM source's parameters
+    template = deployed()
+    # WHEN the bulk queue and its visibility-timeout parameter are read
+    queue = template["Resources"]["BulkQueue"]["Properties"]
     parameters = sam_template["Parameters"]
     parameter = parameters["BulkQueueVisibilityTimeout"]
     # THEN the default leaves 6x the bulk function's timeout plus the batching window (AWS
@@ -726,31 +868,41 @@ def test_bulk_queue_visibility_timeout_is_a_parameter_of_six_function_timeouts(
 
 
 def test_queues_are_encrypted_and_the_dlqs_keep_messages_longest(deployed: Transform) -> None:
-    # GIVEN the three queues
-    resources = deployed()["Resources"]
-    assert sorted(resources_of_type(deployed(), "AWS::SQS::Queue")) == [
+    # GIVEN the template deployed with default parameters
+    template = deployed()
+    resources = template["Resources"]
+    # WHEN its queues are read
+    queues = sorted(resources_of_type(template, "AWS::SQS::Queue"))
+    # THEN there are the bulk and verify queues with their dead-letter queues, and the schedule's
+    assert queues == [
         "BulkDeadLetterQueue",
         "BulkQueue",
         "CleanupScheduleDeadLetterQueue",
+        "VerifyDeadLetterQueue",
+        "VerifyQueue",
     ]
-    queue = resources["BulkQueue"]["Properties"]
+    dead_letter_queues = ("BulkDeadLetterQueue", "VerifyDeadLetterQueue")
     dlqs = [
         resources[name]["Properties"]
-        for name in ("BulkDeadLetterQueue", "CleanupScheduleDeadLetterQueue")
+        for name in (*dead_letter_queues, "CleanupScheduleDeadLetterQueue")
     ]
-    # THEN all use SQS-managed encryption, and the DLQs keep messages 14 days (longer than the queue)
-    assert queue["SqsManagedSseEnabled"] is True
+    # AND all use SQS-managed encryption, and the DLQs keep messages 14 days (longer than the
+    # queues)
+    for name in queues:
+        assert resources[name]["Properties"]["SqsManagedSseEnabled"] is True, name
     for dlq in dlqs:
-        assert dlq["SqsManagedSseEnabled"] is True
         assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
-        assert queue["MessageRetentionPeriod"] < dlq["MessageRetentionPeriod"]
+        for queue in ("BulkQueue", "VerifyQueue"):
+            retention = resources[queue]["Properties"]["MessageRetentionPeriod"]
+            assert retention < dlq["MessageRetentionPeriod"]
 
 
 def test_queues_refuse_requests_without_tls(deployed: Transform) -> None:
-    # GIVEN the queue policies
+    # GIVEN the template deployed with default parameters
     template = deployed()
+    # WHEN its queue policies are read
     policies = resources_of_type(template, "AWS::SQS::QueuePolicy")
-    covered = []
+    covered: list[str] = []
     for policy in policies.values():
         queues = policy["Properties"]["Queues"]
         # THEN each has one statement: deny every action on its queues to anyone not using TLS
@@ -763,7 +915,7 @@ def test_queues_refuse_requests_without_tls(deployed: Transform) -> None:
         ]
         assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
         covered.extend(queue["Ref"] for queue in queues)
-    # THEN together they cover every queue, each once (a queue has one policy)
+    # AND together they cover every queue, each once (a queue has one policy)
     assert sorted(covered) == sorted(resources_of_type(template, "AWS::SQS::Queue"))
 
 
@@ -771,8 +923,10 @@ def test_queues_refuse_requests_without_tls(deployed: Transform) -> None:
 
 
 def test_outputs_name_the_api_queues_bucket_and_layer(deployed: Transform) -> None:
-    # GIVEN the outputs of a default deployment
-    outputs = deployed()["Outputs"]
+    # GIVEN the template deployed with default parameters
+    template = deployed()
+    # WHEN its outputs are read
+    outputs = template["Outputs"]
     # THEN they give the API URL, the queue URLs, the manifests bucket, the cleanup function and
     # the layer version
     assert set(outputs) == {
@@ -783,6 +937,10 @@ def test_outputs_name_the_api_queues_bucket_and_layer(deployed: Transform) -> No
         "CleanupScheduleDeadLetterQueueUrl",
         "CleanupFunctionName",
         "TpnsLayerArn",
+        "JobsTableName",
+        "LedgerTableName",
+        "VerifyQueueUrl",
+        "VerifyDeadLetterQueueUrl",
     }
     assert outputs["BulkQueueUrl"]["Value"] == {"Ref": "BulkQueue"}
     assert outputs["BulkDeadLetterQueueUrl"]["Value"] == {"Ref": "BulkDeadLetterQueue"}
@@ -791,5 +949,12 @@ def test_outputs_name_the_api_queues_bucket_and_layer(deployed: Transform) -> No
         "Ref": "CleanupScheduleDeadLetterQueue"
     }
     assert outputs["CleanupFunctionName"]["Value"] == {"Ref": "CleanupFunction"}
-    (layer,) = resources_of_type(deployed(), "AWS::Lambda::LayerVersion")
+    for output, resource in {
+        "JobsTableName": "JobsTable",
+        "LedgerTableName": "LedgerTable",
+        "VerifyQueueUrl": "VerifyQueue",
+        "VerifyDeadLetterQueueUrl": "VerifyDeadLetterQueue",
+    }.items():
+        assert outputs[output]["Value"] == {"Ref": resource}, output
+    (layer,) = resources_of_type(template, "AWS::Lambda::LayerVersion")
     assert outputs["TpnsLayerArn"]["Value"] == {"Ref": layer}

@@ -26,7 +26,6 @@ from tpns_account.errors import (
     CredentialsError,
     CredentialsUnavailableError,
     FieldIssue,
-    ItemsFailedError,
     RequestValidationError,
     RetryableError,
     SecretFormatError,
@@ -47,8 +46,14 @@ from tpns_account.models import (
     QueryType,
     TokenAccounts,
 )
-from tpns_account.pacing import RetryPolicy
-from tpns_account.results import BatchResult, ItemResult, QueryItem, QueryResult
+from tpns_account.pacing import Pacing, RetryPolicy
+from tpns_account.results import (
+    BatchResult,
+    ItemResult,
+    ItemsFailedError,
+    QueryItem,
+    QueryResult,
+)
 from tpns_account.settings import Settings
 
 __all__ = [
@@ -67,6 +72,7 @@ __all__ = [
     "ItemResult",
     "ItemsFailedError",
     "OperatorType",
+    "Pacing",
     "Query",
     "QueryItem",
     "QueryResult",

@@ -14,10 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tpns_account import defaults
+from tpns_account.endpoints import REGIONS, resolve_endpoint
 from tpns_account.errors import (
     CredentialsError,
     CredentialsUnavailableError,
     SecretFormatError,
+    SettingsError,
     UnknownAppError,
 )
 
@@ -28,7 +31,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_APP = "default"
-DEFAULT_MAX_AGE_S = 300
 MIN_REFRESH_INTERVAL_S = 1.0
 # Secrets Manager answers that may succeed on a later try (not permissions or a missing secret).
 TRANSIENT_AWS_ERRORS = frozenset(
@@ -47,13 +49,19 @@ TRANSIENT_AWS_ERRORS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class AppCredentials:
-    """One TPNS app's AccessID and SecretKey; the key never shows in repr or str."""
+    """One TPNS app's AccessID and SecretKey; the key never shows in repr or str.
+
+    ``endpoint`` is the app's own base URL when it sits in another access point than the
+    client's default (Android and iOS apps may have been created in different regions).
+    """
 
     access_id: str
     secret_key: str = field(repr=False)
+    endpoint: str | None = None
 
     def __repr__(self) -> str:
-        return f"AppCredentials(access_id={self.access_id!r}, secret_key='***')"
+        endpoint = f", endpoint={self.endpoint!r}" if self.endpoint else ""
+        return f"AppCredentials(access_id={self.access_id!r}, secret_key='***'{endpoint})"
 
     __str__ = __repr__
 
@@ -151,7 +159,21 @@ def _app(value: object, where: str) -> AppCredentials:
         raise SecretFormatError(f"the TPNS secret's {where}.access_id must be a non-empty string")
     if not isinstance(secret_key, str) or not secret_key:
         raise SecretFormatError(f"the TPNS secret's {where}.secret_key must be a non-empty string")
-    return AppCredentials(access_id.strip(), secret_key)
+    return AppCredentials(access_id.strip(), secret_key, _endpoint(value.get("endpoint"), where))
+
+
+def _endpoint(value: object, where: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str):
+            raise SettingsError("not a string")
+        return resolve_endpoint(value)
+    except SettingsError:
+        raise SecretFormatError(
+            f"the TPNS secret's {where}.endpoint must be a region ({', '.join(REGIONS)}) "
+            "or an https:// base URL"
+        ) from None
 
 
 class _SecretBodyFilter(logging.Filter):
@@ -182,7 +204,7 @@ class SecretsManagerCredentials:
         self,
         secret_id: str,
         *,
-        max_age: int = DEFAULT_MAX_AGE_S,
+        max_age: int = defaults.SECRET_MAX_AGE_S,
         boto3_client: SecretsManagerClient | None = None,
         provider: SecretsProvider | None = None,
     ) -> None:

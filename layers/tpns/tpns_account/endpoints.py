@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
+from tpns_account import defaults
 from tpns_account.errors import SettingsError
 
 REGIONS: dict[str, str] = {
@@ -13,7 +14,6 @@ REGIONS: dict[str, str] = {
     "hongkong": "https://api.tpns.hk.tencent.com",
     "singapore": "https://api.tpns.sgp.tencent.com",
 }
-DEFAULT_REGION = "guangzhou"
 
 
 def resolve_endpoint(value: str | None) -> str:
@@ -22,7 +22,7 @@ def resolve_endpoint(value: str | None) -> str:
     Plain ``http://`` is refused except on loopback (the emulator), so credentials and
     bindings never travel unencrypted.
     """
-    text = (value or DEFAULT_REGION).strip()
+    text = (value or defaults.ENDPOINT).strip()
     region = REGIONS.get(text.lower())
     if region:
         return region
@@ -31,12 +31,13 @@ def resolve_endpoint(value: str | None) -> str:
         raise SettingsError(
             f"TPNS endpoint must be a region ({', '.join(REGIONS)}) or an https:// base URL"
         )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise SettingsError("TPNS endpoint must use https:// (http:// is allowed on loopback only)")
     return text.rstrip("/")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) is this machine's loopback."""
     if host == "localhost":
         return True
     try:

@@ -9,12 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from tpns_account import codes
-
-if TYPE_CHECKING:
-    from tpns_account.results import ItemResult
 
 
 class TpnsError(Exception):
@@ -145,12 +141,3 @@ class ThrottledError(RetryableError):
     ) -> None:
         super().__init__(message, code=code, http_status=http_status, attempts=attempts)
         self.retry_after = retry_after
-
-
-class ItemsFailedError(TpnsError):
-    """Some items were refused by TPNS (invalid token, not found); raised on request only."""
-
-    def __init__(self, failed: Sequence[ItemResult]) -> None:
-        self.failed = tuple(failed)
-        sample = ", ".join(f"{item.key} ({item.code})" for item in self.failed[:5])
-        super().__init__(f"{len(self.failed)} item(s) failed: {sample}")

@@ -1,34 +1,27 @@
 """Validated request models for TPNS batchoperate and query.
 
 Models are plain frozen dataclasses, not pydantic: validation runs on every request and the
-import runs on every cold start, so both stay in the standard library. Every problem is reported
-with the path of the offending field (``token_accounts[3].token``) so a caller can fix it.
+import runs on every cold start, so both stay in the standard library. A body is parsed once,
+straight into these models (``tpns_account.validation`` names every offending field).
+
+An account sent without an ``account_type`` stays without one: TPNS gets exactly what the
+caller gave (``Account.account_type is None``), and TPNS's default (0) is assumed only where
+a type must be known, such as which accounts one token keeps.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Literal
 
-from tpns_account.errors import FieldIssue, RequestValidationError
-
-TOKEN_MIN, TOKEN_MAX = 1, 64
-# Device tokens are hex, UUID-like or base64-ish; anything else is refused before TPNS sees it.
-TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_:.+/=-]+")
-TOKEN_CHARACTERS = "letters, digits and _ : . + / = -"  # noqa: S105 (a description)
-ACCOUNT_MIN, ACCOUNT_MAX = 2, 100
-MAX_ACCOUNTS_PER_TOKEN = 100
-PLATFORMS = frozenset({"android", "ios"})
-
-# The current TPNS account type table (REFERENCE.md); the legacy XG numbers are not accepted.
-ACCOUNT_TYPES: frozenset[int] = frozenset(
-    [0, *range(1, 17), 991, 992, 997, 998, 999, *range(1002, 1016)]
-)
+from tpns_account import limits
+from tpns_account.validation import Validator
 
 Duplicates = Literal["reject", "merge"]
+ListField = Literal["token_accounts", "token_list", "account_list"]
+LIST_FIELDS: tuple[ListField, ...] = ("token_accounts", "token_list", "account_list")
 
 
 class OperatorType(IntEnum):
@@ -48,8 +41,6 @@ class QueryType(IntEnum):
     ACCOUNTS_BY_TOKEN = 2
 
 
-ListField = Literal["token_accounts", "token_list", "account_list"]
-
 BATCH_FIELD: dict[OperatorType, ListField] = {
     OperatorType.APPEND: "token_accounts",
     OperatorType.OVERRIDE: "token_accounts",
@@ -61,15 +52,23 @@ QUERY_FIELD: dict[QueryType, ListField] = {
     QueryType.TOKENS_BY_ACCOUNT: "account_list",
     QueryType.ACCOUNTS_BY_TOKEN: "token_list",
 }
-LIST_FIELDS: tuple[ListField, ...] = ("token_accounts", "token_list", "account_list")
+BIND_TYPES = frozenset({OperatorType.APPEND, OperatorType.OVERRIDE})
 
 
 @dataclass(frozen=True, slots=True)
 class Account:
     account: str
-    account_type: int = 0
+    account_type: int | None = None
+
+    @property
+    def effective_type(self) -> int:
+        """The type TPNS applies: the given one, else its documented default."""
+        return limits.DEFAULT_ACCOUNT_TYPE if self.account_type is None else self.account_type
 
     def to_dict(self) -> dict[str, Any]:
+        """As sent to TPNS: ``account_type`` only when the caller gave one."""
+        if self.account_type is None:
+            return {"account": self.account}
         return {"account": self.account, "account_type": self.account_type}
 
 
@@ -86,11 +85,15 @@ class TokenAccounts:
         last: dict[int, Account] = {}
         pairs: list[tuple[Account, Account]] = []
         for account in self.account_list:
-            previous = last.get(account.account_type)
+            previous = last.get(account.effective_type)
             if previous is not None:
                 pairs.append((previous, account))
-            last[account.account_type] = account
+            last[account.effective_type] = account
         return pairs
+
+    def kept(self) -> tuple[Account, ...]:
+        """The accounts TPNS keeps: the last one of each account_type."""
+        return _last_of_each(self.account_list, lambda account: account.effective_type)
 
 
 Item = TokenAccounts | str | Account
@@ -110,6 +113,10 @@ class BatchOperation:
         return BATCH_FIELD[self.operator_type]
 
     @property
+    def is_bind(self) -> bool:
+        return self.operator_type in BIND_TYPES
+
+    @property
     def wire_operator_type(self) -> int:
         """What is sent: APPEND behaves as OVERRIDE upstream, so it is sent as such."""
         if self.operator_type is OperatorType.APPEND:
@@ -120,39 +127,34 @@ class BatchOperation:
     def from_dict(
         cls, data: object, *, duplicates: Duplicates = "reject", path: str = ""
     ) -> BatchOperation:
-        """Validate a TPNS-shaped batchoperate body (``operator_type`` plus its list field)."""
-        v = _Validator(path)
-        if not isinstance(data, Mapping):
-            v.fail("", f"must be a JSON object, got {_kind(data)}")
-            v.raise_if_any()
-        assert isinstance(data, Mapping)
-        operator = v.enum(data, "operator_type", OperatorType)
-        platform = v.platform(data)
-        v.raise_if_any()
-        assert operator is not None
-        return cls._from_field(v, data, OperatorType(operator), platform, duplicates)
+        """Validate a TPNS-shaped batchoperate body (``operator_type`` plus its list field).
+
+        A top-level ``account_type`` is the type of every account element that has none.
+        """
+        v = Validator(path)
+        body = v.mapping(data)
+        operator = v.enum(body, "operator_type", OperatorType)
+        platform = v.platform(body)
+        default_type = v.default_account_type(body)
+        if operator is None or v.issues:
+            raise v.error()
+        return cls.from_fields(operator, body, v, platform, default_type, duplicates)
 
     @classmethod
-    def _from_field(
+    def from_fields(
         cls,
-        v: _Validator,
-        data: Mapping[str, Any],
         operator: OperatorType,
+        body: Mapping[str, Any],
+        v: Validator,
         platform: str | None,
+        default_type: int | None,
         duplicates: Duplicates,
     ) -> BatchOperation:
+        """The operation ``operator`` over the list field of ``body`` (operator already known)."""
         list_field = BATCH_FIELD[operator]
-        v.only_list_field(data, list_field, f"operator_type {int(operator)}")
-        raw = v.list_of(data, list_field)
-        v.raise_if_any()
-        assert raw is not None
-        items: list[Item]
-        if list_field == "token_accounts":
-            items = list(v.token_accounts(raw, list_field))
-        elif list_field == "token_list":
-            items = list(v.tokens(raw, list_field))
-        else:
-            items = list(v.accounts(raw, list_field))
+        v.only_list_field(body, list_field, LIST_FIELDS, f"operator_type {int(operator)}")
+        raw = v.list_of(body, list_field)
+        items = _items(v, list_field, raw or [], default_type)
         v.raise_if_any()
         items, merged = _deduplicate(v, list_field, items, duplicates, operator)
         v.raise_if_any()
@@ -160,34 +162,39 @@ class BatchOperation:
 
     @classmethod
     def bind(cls, token_accounts: Iterable[TokenAccounts]) -> BatchOperation:
+        """Each token's accounts become exactly the given list (operator_type 2)."""
         return cls._checked(OperatorType.OVERRIDE, token_accounts)
 
     @classmethod
-    def unbind_accounts(cls, token_accounts: Iterable[TokenAccounts]) -> BatchOperation:
+    def unbind(cls, token_accounts: Iterable[TokenAccounts]) -> BatchOperation:
+        """Unbind the listed accounts from each token (operator_type 3)."""
         return cls._checked(OperatorType.UNBIND_ACCOUNTS, token_accounts)
 
     @classmethod
-    def unbind_tokens(cls, tokens: Iterable[str]) -> BatchOperation:
+    def unbind_all_accounts(cls, tokens: Iterable[str]) -> BatchOperation:
         """Unbind each token from all its accounts (operator_type 4)."""
         return cls._checked(OperatorType.UNBIND_ALL_ACCOUNTS, tokens)
 
     @classmethod
-    def unbind_accounts_everywhere(cls, accounts: Iterable[Account]) -> BatchOperation:
+    def unbind_all_tokens(cls, accounts: Iterable[Account]) -> BatchOperation:
         """Unbind each account from all its tokens (operator_type 5)."""
         return cls._checked(OperatorType.UNBIND_ALL_TOKENS, accounts)
 
     @classmethod
-    def _checked(cls, operator: OperatorType, items: Iterable[Any]) -> BatchOperation:
+    def _checked(cls, operator: OperatorType, items: Iterable[Item]) -> BatchOperation:
         """Build from typed items, re-validating them exactly as a JSON body would be."""
-        list_field = BATCH_FIELD[operator]
-        body = {"operator_type": int(operator), list_field: [_as_json(i) for i in items]}
+        body = {"operator_type": int(operator), BATCH_FIELD[operator]: [wire(i) for i in items]}
         return cls.from_dict(body)
+
+    def with_items(self, items: Sequence[Item]) -> BatchOperation:
+        """The same operation over other (already valid) items."""
+        return BatchOperation(self.operator_type, tuple(items), self.platform)
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"operator_type": self.wire_operator_type}
         if self.platform is not None:
             body["platform"] = self.platform
-        body[self.list_field] = [_as_json(item) for item in self.items]
+        body[self.list_field] = [wire(item) for item in self.items]
         return body
 
 
@@ -205,30 +212,32 @@ class Query:
 
     @classmethod
     def from_dict(cls, data: object, *, path: str = "") -> Query:
-        v = _Validator(path)
-        if not isinstance(data, Mapping):
-            v.fail("", f"must be a JSON object, got {_kind(data)}")
-            v.raise_if_any()
-        assert isinstance(data, Mapping)
-        operator = v.enum(data, "operator_type", QueryType)
-        platform = v.platform(data)
+        v = Validator(path)
+        body = v.mapping(data)
+        operator = v.enum(body, "operator_type", QueryType)
+        platform = v.platform(body)
+        default_type = v.default_account_type(body)
+        if operator is None or v.issues:
+            raise v.error()
+        return cls.from_fields(operator, body, v, platform, default_type)
+
+    @classmethod
+    def from_fields(
+        cls,
+        operator: QueryType,
+        body: Mapping[str, Any],
+        v: Validator,
+        platform: str | None,
+        default_type: int | None,
+    ) -> Query:
+        list_field = QUERY_FIELD[operator]
+        v.only_list_field(body, list_field, LIST_FIELDS, f"query operator_type {int(operator)}")
+        raw = v.list_of(body, list_field)
+        items = _items(v, list_field, raw or [], default_type)
         v.raise_if_any()
-        assert operator is not None
-        query_type = QueryType(operator)
-        list_field = QUERY_FIELD[query_type]
-        v.only_list_field(data, list_field, f"query operator_type {int(query_type)}")
-        raw = v.list_of(data, list_field)
+        _deduplicate(v, list_field, items, "reject", None)
         v.raise_if_any()
-        assert raw is not None
-        items: list[str | Account] = (
-            list(v.tokens(raw, list_field))
-            if list_field == "token_list"
-            else list(v.accounts(raw, list_field))
-        )
-        v.raise_if_any()
-        _deduplicate(v, list_field, list(items), "reject", None)
-        v.raise_if_any()
-        return cls(query_type, tuple(items), platform)
+        return cls(operator, tuple(i for i in items if not isinstance(i, TokenAccounts)), platform)
 
     @classmethod
     def tokens_of(cls, accounts: Iterable[Account]) -> Query:
@@ -242,234 +251,70 @@ class Query:
         body: dict[str, Any] = {"operator_type": int(self.operator_type)}
         if self.platform is not None:
             body["platform"] = self.platform
-        body[self.list_field] = [_as_json(item) for item in self.items]
+        body[self.list_field] = [wire(item) for item in self.items]
         return body
 
 
 def parse_token(value: object, field: str = "token") -> str:
     """Validate one token on its own (manifests, path parameters)."""
-    v = _Validator()
+    v = Validator()
     token = v.token(value, field)
-    v.raise_if_any()
-    assert token is not None
+    if token is None:
+        raise v.error()
     return token
 
 
-def parse_account(value: object) -> Account:
+def parse_account(value: object, field: str = "") -> Account:
     """Validate one ``{"account", "account_type"}`` object on its own."""
-    v = _Validator()
-    account = v.account(value, "")
-    v.raise_if_any()
-    assert account is not None
-    return account
+    v = Validator()
+    parsed = v.account(value, field, None)
+    if parsed is None:
+        raise v.error()
+    return Account(*parsed)
 
 
-def _as_json(item: object) -> Any:
+def wire(item: Item) -> Any:
+    """An item as TPNS receives it."""
     if isinstance(item, Account | TokenAccounts):
         return item.to_dict()
     return item
 
 
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list | tuple):
-        return "array"
-    if isinstance(value, Mapping):
-        return "object"
-    return type(value).__name__
+def item_key(item: Item) -> str:
+    """The token or account an item is about (what TPNS's per-item code refers to)."""
+    if isinstance(item, TokenAccounts):
+        return item.token
+    if isinstance(item, Account):
+        return item.account
+    return item
 
 
-def _join(where: str, name: str) -> str:
-    return f"{where}.{name}" if where else name
+def _items(
+    v: Validator, list_field: ListField, raw: list[Any], default_type: int | None
+) -> list[Item]:
+    if list_field == "token_list":
+        return [token for _, token in v.tokens(raw, list_field)]
+    if list_field == "account_list":
+        return [Account(*a) for _, a in v.account_list(raw, list_field, default_type)]
+    items: list[Item] = []
+    for index, value in enumerate(raw):
+        entry = v.token_entry(value, f"{list_field}[{index}]", default_type)
+        if entry is not None:
+            token, accounts = entry
+            items.append(TokenAccounts(token, tuple(Account(*a) for a in accounts)))
+    return items
 
 
-def _is_utf8(text: str) -> bool:
-    """False for lone surrogates, which JSON can carry but UTF-8 cannot encode."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _has_control_chars(text: str) -> bool:
-    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
-
-
-MAX_ISSUES = 20
-
-
-class _Validator:
-    """Collects the issues of one request so the caller sees them at once (the first 20)."""
-
-    def __init__(self, prefix: str = "") -> None:
-        self.prefix = prefix
-        self.issues: list[FieldIssue] = []
-        self.more = 0
-
-    def path(self, name: str) -> str:
-        if not self.prefix:
-            return name
-        if not name:
-            return self.prefix
-        return f"{self.prefix}{name}" if name.startswith("[") else f"{self.prefix}.{name}"
-
-    def fail(self, name: str, message: str) -> None:
-        if len(self.issues) < MAX_ISSUES:
-            self.issues.append(FieldIssue(self.path(name), message))
-        else:
-            self.more += 1
-
-    def raise_if_any(self) -> None:
-        if self.issues:
-            raise RequestValidationError(self.issues, more=self.more)
-
-    def enum(self, data: Mapping[str, Any], name: str, kind: type[IntEnum]) -> int | None:
-        value = data.get(name)
-        allowed = ", ".join(str(int(m)) for m in kind)
-        if name not in data:
-            self.fail(name, f"is required (one of {allowed})")
-            return None
-        if not isinstance(value, int) or isinstance(value, bool):
-            self.fail(name, f"must be an integer (one of {allowed}), got {_kind(value)}")
-            return None
-        if value not in {int(m) for m in kind}:
-            self.fail(name, f"must be one of {allowed}, got {value}")
-            return None
-        return value
-
-    def platform(self, data: Mapping[str, Any]) -> str | None:
-        value = data.get("platform")
-        if value is None:
-            return None
-        if not isinstance(value, str) or value.lower() not in PLATFORMS:
-            self.fail("platform", "must be 'android' or 'ios' when given (it is optional)")
-            return None
-        return value.lower()
-
-    def only_list_field(self, data: Mapping[str, Any], expected: str, context: str) -> None:
-        for other in LIST_FIELDS:
-            if other != expected and other in data:
-                self.fail(other, f"is not accepted with {context}; send {expected}")
-
-    def list_of(self, data: Mapping[str, Any], name: str) -> list[Any] | None:
-        if name not in data:
-            self.fail(name, "is required")
-            return None
-        value = data[name]
-        if not isinstance(value, list):
-            self.fail(name, f"must be an array, got {_kind(value)}")
-            return None
-        if not value:
-            self.fail(name, "must not be empty")
-            return None
-        return value
-
-    def token(self, value: object, where: str) -> str | None:
-        if not isinstance(value, str):
-            self.fail(where, f"must be a string, got {_kind(value)}")
-            return None
-        if not TOKEN_MIN <= len(value) <= TOKEN_MAX:
-            self.fail(where, f"must be {TOKEN_MIN}-{TOKEN_MAX} characters, got {len(value)}")
-            return None
-        if not TOKEN_PATTERN.fullmatch(value):
-            self.fail(where, f"must contain only {TOKEN_CHARACTERS}")
-            return None
-        return value
-
-    def tokens(self, raw: list[Any], name: str) -> Iterable[str]:
-        for index, value in enumerate(raw):
-            token = self.token(value, f"{name}[{index}]")
-            if token is not None:
-                yield token
-
-    def account(self, value: object, where: str) -> Account | None:
-        if not isinstance(value, Mapping):
-            self.fail(where, f"must be an object with 'account', got {_kind(value)}")
-            return None
-        unknown = sorted(set(value) - {"account", "account_type"})
-        if unknown:
-            self.fail(_join(where, unknown[0]), "is not a known field (account, account_type)")
-        name = value.get("account")
-        ok = True
-        if not isinstance(name, str):
-            self.fail(_join(where, "account"), f"must be a string, got {_kind(name)}")
-            ok = False
-        elif not ACCOUNT_MIN <= len(name) <= ACCOUNT_MAX:
-            self.fail(
-                _join(where, "account"),
-                f"must be {ACCOUNT_MIN}-{ACCOUNT_MAX} characters, got {len(name)}",
-            )
-            ok = False
-        elif _has_control_chars(name) or not name.strip() or not _is_utf8(name):
-            self.fail(
-                _join(where, "account"), "must be valid text, not blank, without control characters"
-            )
-            ok = False
-        account_type = value.get("account_type", 0)
-        if not isinstance(account_type, int) or isinstance(account_type, bool):
-            self.fail(
-                _join(where, "account_type"), f"must be an integer, got {_kind(account_type)}"
-            )
-            ok = False
-        elif account_type not in ACCOUNT_TYPES:
-            self.fail(
-                _join(where, "account_type"),
-                f"{account_type} is not a TPNS account type "
-                "(0, 1-16, 991, 992, 997, 998, 999, 1002-1015)",
-            )
-            ok = False
-        if not ok or unknown:
-            return None
-        assert isinstance(name, str)
-        return Account(name, account_type)
-
-    def accounts(self, raw: list[Any], name: str) -> Iterable[Account]:
-        for index, value in enumerate(raw):
-            account = self.account(value, f"{name}[{index}]")
-            if account is not None:
-                yield account
-
-    def token_accounts(self, raw: list[Any], name: str) -> Iterable[TokenAccounts]:
-        for index, value in enumerate(raw):
-            where = f"{name}[{index}]"
-            if not isinstance(value, Mapping):
-                self.fail(
-                    where, f"must be an object with token and account_list, got {_kind(value)}"
-                )
-                continue
-            unknown = sorted(set(value) - {"token", "account_list"})
-            for extra in unknown:
-                self.fail(f"{where}.{extra}", "is not a known field (token, account_list)")
-            token = self.token(value.get("token"), f"{where}.token")
-            accounts_raw = value.get("account_list")
-            if not isinstance(accounts_raw, list):
-                self.fail(f"{where}.account_list", f"must be an array, got {_kind(accounts_raw)}")
-                continue
-            if not accounts_raw:
-                self.fail(f"{where}.account_list", "must not be empty")
-                continue
-            if len(accounts_raw) > MAX_ACCOUNTS_PER_TOKEN:
-                self.fail(
-                    f"{where}.account_list",
-                    f"must hold at most {MAX_ACCOUNTS_PER_TOKEN} accounts, got {len(accounts_raw)}",
-                )
-                continue
-            accounts = list(self.accounts(accounts_raw, f"{where}.account_list"))
-            if token is None or len(accounts) != len(accounts_raw) or unknown:
-                continue
-            yield TokenAccounts(token, tuple(accounts))
+def _dedupe_key(item: Item) -> object:
+    if isinstance(item, TokenAccounts):
+        return item.token
+    if isinstance(item, Account):
+        return (item.account, item.effective_type)
+    return item
 
 
 def _deduplicate(
-    v: _Validator,
+    v: Validator,
     list_field: str,
     items: Sequence[Item],
     duplicates: Duplicates,
@@ -485,46 +330,55 @@ def _deduplicate(
     merged: list[Item] = []
     count = 0
     for index, item in enumerate(items):
-        key = item.token if isinstance(item, TokenAccounts) else item
-        if isinstance(item, TokenAccounts):
-            inner = _duplicate_accounts(item)
-            if inner and duplicates == "reject":
+        if isinstance(item, TokenAccounts) and duplicates == "reject":
+            inner = _repeated_accounts(item)
+            if inner:
                 v.fail(
                     f"{list_field}[{index}].account_list[{inner[0]}]",
                     "repeats an account already listed for this token",
                 )
-        if key in first_seen:
-            if duplicates == "reject":
-                v.fail(
-                    f"{list_field}[{index}]",
-                    f"duplicates {list_field}[{first_seen[key]}]; send each item once",
-                )
-                continue
-            count += 1
-            at = first_seen[key]
-            previous = merged[at]
-            if isinstance(previous, TokenAccounts) and isinstance(item, TokenAccounts):
-                if operator is OperatorType.UNBIND_ACCOUNTS:
-                    item = TokenAccounts(item.token, previous.account_list + item.account_list)
-                merged[at] = item
+        key = _dedupe_key(item)
+        if key not in first_seen:
+            first_seen[key] = len(merged)
+            merged.append(item)
             continue
-        first_seen[key] = len(merged)
-        merged.append(item)
+        if duplicates == "reject":
+            v.fail(
+                f"{list_field}[{index}]",
+                f"duplicates {list_field}[{first_seen[key]}]; send each item once",
+            )
+            continue
+        count += 1
+        at = first_seen[key]
+        previous = merged[at]
+        if isinstance(previous, TokenAccounts) and isinstance(item, TokenAccounts):
+            if operator is OperatorType.UNBIND_ACCOUNTS:
+                item = TokenAccounts(item.token, previous.account_list + item.account_list)
+            merged[at] = item
     if duplicates == "merge":
         for position, item in enumerate(merged):
-            if isinstance(item, TokenAccounts) and _duplicate_accounts(item):
+            if isinstance(item, TokenAccounts) and _repeated_accounts(item):
                 # Keep the last repeat: with one account per type, the last one is what stays.
-                unique = tuple(reversed(dict.fromkeys(reversed(item.account_list))))
+                unique = _last_of_each(item.account_list, _dedupe_key)
                 count += len(item.account_list) - len(unique)
                 merged[position] = TokenAccounts(item.token, unique)
     return merged, count
 
 
-def _duplicate_accounts(item: TokenAccounts) -> list[int]:
-    seen: set[Account] = set()
+def _last_of_each(
+    accounts: Sequence[Account], key: Callable[[Account], object]
+) -> tuple[Account, ...]:
+    """The last account of each key, in their order."""
+    last = {key(account): index for index, account in enumerate(accounts)}
+    return tuple(a for index, a in enumerate(accounts) if last[key(a)] == index)
+
+
+def _repeated_accounts(item: TokenAccounts) -> list[int]:
+    seen: set[object] = set()
     repeated: list[int] = []
     for index, account in enumerate(item.account_list):
-        if account in seen:
+        key = _dedupe_key(account)
+        if key in seen:
             repeated.append(index)
-        seen.add(account)
+        seen.add(key)
     return repeated

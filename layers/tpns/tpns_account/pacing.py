@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from tpns_account.errors import SettingsError
+
+#: ``shared``: one pace for every call the client makes (a bulk consumer's sustained rate);
+#: ``per_call``: each ``batch_operate``/``query`` paces only its own calls, so a request never
+#: waits for the previous request's slot (an API function serving requests back to back).
+Pacing = Literal["shared", "per_call"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +41,55 @@ class RetryPolicy:
         return max(jittered, retry_after or 0.0)
 
 
+class Pacer(Protocol):
+    """Decides when the next upstream call may start, and hears how the upstream took it."""
+
+    def acquire(self, deadline: float) -> bool:
+        """Wait for a slot; False if none comes before ``deadline`` (monotonic)."""
+        ...
+
+    def admitted(self) -> None: ...
+
+    def throttled(self) -> None: ...
+
+
+class WindowLimiter:
+    """At most ``qps`` calls in any one-second window, the first ones at once.
+
+    One request's few calls (a 100-item sync request makes 5) go out together, and a request
+    never waits for anything but its own earlier calls: the cap TPNS sees still holds, since
+    no window ever holds more than ``qps`` of them. Used per call (``Pacing`` ``per_call``).
+    """
+
+    def __init__(self, qps: float) -> None:
+        if qps <= 0:
+            raise SettingsError("max_qps must be positive")
+        self.window = max(1.0, 1.0 / qps)
+        self.capacity = max(1, math.floor(qps * self.window))
+        self._started: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def acquire(self, deadline: float) -> bool:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                while self._started and self._started[0] <= now - self.window:
+                    self._started.popleft()
+                if len(self._started) < self.capacity:
+                    self._started.append(now)
+                    return True
+                free_at = self._started[0] + self.window
+            if free_at > deadline:
+                return False
+            time.sleep(max(0.0, free_at - time.monotonic()))
+
+    def admitted(self) -> None:
+        """Nothing to learn: a call's own retries back off from throttling."""
+
+    def throttled(self) -> None:
+        """Nothing to learn: a call's own retries back off from throttling."""
+
+
 class RateLimiter:
     """Paces calls to at most ``qps`` per second across threads (one slot every 1/qps s).
 
@@ -51,7 +109,7 @@ class RateLimiter:
 
     def __init__(self, qps: float) -> None:
         if qps <= 0:
-            raise ValueError("qps must be positive")
+            raise SettingsError("max_qps must be positive")
         self.ceiling = qps
         self.qps = qps
         self.interval = 1.0 / qps

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tpns_account.errors import SettingsError
-from tpns_account.models import BatchOperation, OperatorType, Query, TokenAccounts
+from tpns_account.limits import MAX_ITEMS_PER_CALL
+from tpns_account.models import BatchOperation, Query, TokenAccounts
 
-TPNS_MAX_ITEMS_PER_CALL = 20
 BATCHOPERATE_PATH = "/v3/device/account/batchoperate"
 QUERY_PATH = "/v3/device/account/query"
 
@@ -54,10 +54,10 @@ def serialize(body: dict[str, Any]) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def chunks(request: BatchOperation | Query, size: int = TPNS_MAX_ITEMS_PER_CALL) -> Iterator[Chunk]:
+def chunks(request: BatchOperation | Query, size: int = MAX_ITEMS_PER_CALL) -> Iterator[Chunk]:
     """Split ``request`` into calls of at most ``size`` items, in input order."""
-    if not 1 <= size <= TPNS_MAX_ITEMS_PER_CALL:
-        raise SettingsError(f"chunk size must be 1-{TPNS_MAX_ITEMS_PER_CALL}, got {size}")
+    if not 1 <= size <= MAX_ITEMS_PER_CALL:
+        raise SettingsError(f"chunk size must be 1-{MAX_ITEMS_PER_CALL}, got {size}")
     path = BATCHOPERATE_PATH if isinstance(request, BatchOperation) else QUERY_PATH
     header = request.to_dict()
     wire = header.pop(request.list_field)
@@ -69,15 +69,19 @@ def chunks(request: BatchOperation | Query, size: int = TPNS_MAX_ITEMS_PER_CALL)
 
 
 def override_warnings(request: BatchOperation) -> list[str]:
-    """Say which accounts TPNS will drop: it keeps one account per account_type per token."""
-    if request.operator_type not in (OperatorType.OVERRIDE, OperatorType.APPEND):
+    """Say which accounts TPNS will drop: it keeps one account per account_type per token.
+
+    True whatever TPNS's override scope (whole token or per type): both keep one per type.
+    """
+    if not request.is_bind:
         return []
     warnings = []
     for item in request.items:
-        assert isinstance(item, TokenAccounts)
+        if not isinstance(item, TokenAccounts):
+            continue
         for dropped, kept in item.overridden():
             warnings.append(
                 f"token {item.token}: accounts {dropped.account} and {kept.account} share "
-                f"account_type {kept.account_type}; TPNS keeps only {kept.account}"
+                f"account_type {kept.effective_type}; TPNS keeps only {kept.account}"
             )
     return warnings

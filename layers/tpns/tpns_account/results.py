@@ -7,19 +7,18 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from tpns_account import codes
-from tpns_account.errors import ItemsFailedError, TpnsError, UpstreamError
-from tpns_account.models import Account, BatchOperation, Item, Query, TokenAccounts
+from tpns_account.errors import TpnsError
+from tpns_account.models import Account, BatchOperation, Item, Query, item_key
 
 ItemStatus = Literal["accepted", "failed", "error"]
 QueryStatus = Literal["found", "not_found", "failed", "error"]
 
 
-def item_key(item: Item | str) -> str:
-    if isinstance(item, TokenAccounts):
-        return item.token
+def item_fields(item: Item) -> dict[str, Any]:
+    """How an answer names an item: its token, or its account and type (null: none given)."""
     if isinstance(item, Account):
-        return item.account
-    return item
+        return {"account": item.account, "account_type": item.account_type}
+    return {"token": item_key(item)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,17 +42,21 @@ class ItemResult:
         return item_key(self.item)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"index": self.index}
-        if isinstance(self.item, Account):
-            out["account"] = self.item.account
-            out["account_type"] = self.item.account_type
-        else:
-            out["token"] = self.key
+        out: dict[str, Any] = {"index": self.index, **item_fields(self.item)}
         out["status"] = self.status
         out["code"] = self.code
         if self.reason:
             out["reason"] = self.reason
         return out
+
+
+class ItemsFailedError(TpnsError):
+    """Some items were refused by TPNS (invalid token, not found); raised on request only."""
+
+    def __init__(self, failed: Sequence[ItemResult]) -> None:
+        self.failed = tuple(failed)
+        sample = ", ".join(f"{item.key} ({item.code})" for item in self.failed[:5])
+        super().__init__(f"{len(self.failed)} item(s) failed: {sample}")
 
 
 def first_error(errors: Sequence[TpnsError]) -> TpnsError | None:
@@ -117,12 +120,7 @@ class QueryItem:
         return item_key(self.item)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"index": self.index}
-        if isinstance(self.item, Account):
-            out["account"] = self.item.account
-            out["account_type"] = self.item.account_type
-        else:
-            out["token"] = self.item
+        out: dict[str, Any] = {"index": self.index, **item_fields(self.item)}
         out["status"] = self.status
         out["code"] = self.code
         if self.reason:
@@ -144,20 +142,16 @@ class QueryResult:
 
     @property
     def account_tokens(self) -> list[dict[str, Any]]:
-        """Query type 1 in the TPNS shape, ``account_type`` always present."""
+        """Query type 1 in the TPNS shape; ``account_type`` as asked (null: none given)."""
         return [
-            {
-                "account": item.item.account,
-                "account_type": item.item.account_type,
-                "token_list": list(item.tokens),
-            }
+            {**item_fields(item.item), "token_list": list(item.tokens)}
             for item in self.items
             if isinstance(item.item, Account) and item.status != "error"
         ]
 
     @property
     def token_accounts(self) -> list[dict[str, Any]]:
-        """Query type 2 in the TPNS shape, ``account_type`` always present."""
+        """Query type 2 in the TPNS shape; each account's type as TPNS holds it."""
         return [
             {"token": item.item, "account_list": [a.to_dict() for a in item.accounts]}
             for item in self.items
@@ -177,5 +171,5 @@ def query_status(code: int) -> QueryStatus:
     return "failed"
 
 
-def error_item(index: int, item: Item, error: UpstreamError | TpnsError) -> ItemResult:
+def error_item(index: int, item: Item, error: TpnsError) -> ItemResult:
     return ItemResult(index, item, "error", error.code, error.message, error)

@@ -1,0 +1,42 @@
+"""Verified apply: some time after TPNS accepted a write, check it holds what the ledger says."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tpns_account import Settings, SettingsError
+from tpns_api.adapter.observability import count, logger, metrics
+from tpns_api.jobs.wiring import jobs_from_env
+from tpns_api.ledger.verify import Verifier
+from tpns_api.ledger.wiring import ledger_from_env
+from tpns_api.queue.messages import records_of
+
+SAFETY_MARGIN_S = 5.0
+
+
+@cache
+def verifier() -> Verifier:
+    ledger = ledger_from_env()
+    if ledger is None:
+        raise SettingsError("LEDGER_TABLE is required by the verify function")
+    client = Settings.from_env().client(pacing="shared")
+    return Verifier(ledger.store, client, ledger.scheduler, jobs_from_env())
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    remaining = context.get_remaining_time_in_millis() / 1000
+    budget = max(1.0, remaining - max(SAFETY_MARGIN_S, remaining / 10))
+    failed, report = verifier().process(
+        records_of(event),
+        time_budget=budget,
+        max_receive_count=int(os.environ.get("VERIFY_MAX_RECEIVE_COUNT", "5")),
+    )
+    count(report.counts())
+    logger.info("verification batch done", extra={"report": report.counts()})
+    return {"batchItemFailures": [{"itemIdentifier": i} for i in failed]}

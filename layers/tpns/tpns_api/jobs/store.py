@@ -1,0 +1,296 @@
+"""Jobs in DynamoDB: each message's outcome counted exactly once, whatever SQS redelivers.
+
+A job is one item (``pk`` ``JOB#<id>``, ``sk`` ``META``) with its totals and counters, and one
+item per failed item (``sk`` ``F#<index>``), listed in pages. A message settles its part of
+the job with one conditional update that adds its counts *and* its part's name to the job's
+set of settled parts, on condition the name is not there yet: a redelivered message, or one that
+finishes what an earlier attempt started, can never count twice. Verification results settle the
+same way, per verification message. The update returns the job, so whoever settles the last
+part finishes it (``finished_at``, final state, expiry), once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from tpns_api.errors import BundleError
+from tpns_api.jobs.model import COUNTS, Counts, Failure, Job, Source
+from tpns_api.store.dynamo import ConditionFailedError, Item, Key, Table
+
+logger = logging.getLogger(__name__)
+
+DAY_S: Final = 86_400
+#: SQS keeps a message 14 days at most: no message of a job arrives later than this after it
+#: was made, so a job still unfinished then never will be. Its records expire by then too.
+MAX_JOB_LIFE_S: Final = 14 * DAY_S
+META: Final = "META"
+
+
+class JobNotFoundError(BundleError):
+    """No job has this id (or it expired)."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"no job {job_id!r} (unknown, or expired after its retention)")
+        self.job_id = job_id
+
+
+class BadCursorError(BundleError):
+    """A page cursor that this API did not hand out."""
+
+
+def job_key(job_id: str) -> Key:
+    return {"pk": f"JOB#{job_id}", "sk": META}
+
+
+def failure_key(job_id: str, index: int) -> Key:
+    return {"pk": f"JOB#{job_id}", "sk": f"F#{index:010d}"}
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    job_id: str
+    operation: str
+    operator_type: int
+    app: str | None
+    source: Source
+    items_total: int | None
+    messages_total: int | None
+    verifying: bool
+
+
+@dataclass
+class JobStore:
+    table: Table
+    retention_days: int = 30
+    clock: Callable[[], float] = time.time
+
+    def create(self, job: NewJob) -> bool:
+        """Record a new job (queued); False (and nothing changed) if one has this id."""
+        now = self.now()
+        item: Item = {
+            **job_key(job.job_id),
+            "job_id": job.job_id,
+            "operation": job.operation,
+            "operator_type": job.operator_type,
+            "source": job.source,
+            "created_at": now,
+            "updated_at": now,
+            "verifying": job.verifying,
+            "expires_at": self._unfinished_expiry(now),
+            **{name: 0 for name in COUNTS},
+        }
+        optional = {
+            "app": job.app,
+            "items_total": job.items_total,
+            "messages_total": job.messages_total,
+        }
+        item.update({k: v for k, v in optional.items() if v is not None})
+        try:
+            self.table.put(item, condition="attribute_not_exists(pk)")
+        except ConditionFailedError:
+            logger.info("job %s exists already; left as it is", job.job_id)
+            return False
+        return True
+
+    def start(self, job_id: str) -> None:
+        """A message of the job is being processed: it is running."""
+        try:
+            self.table.update(
+                job_key(job_id),
+                "SET started = :yes, updated_at = :now",
+                values={":yes": True, ":now": self.now()},
+                condition="attribute_exists(pk) AND attribute_not_exists(started)",
+            )
+        except ConditionFailedError:
+            return
+
+    def settle(
+        self, job_id: str, part: str, counts: Counts, failures: Sequence[Failure] = ()
+    ) -> Job | None:
+        """Count one message's final outcome, once; the job after it (None: already counted,
+        or not a job of this table)."""
+        self._record_failures(job_id, failures)
+        return self._add(job_id, "parts", part, counts, done=1)
+
+    def settle_verification(
+        self, job_id: str, vpart: str, counts: Counts, failures: Sequence[Failure] = ()
+    ) -> Job | None:
+        """Count one verification message's results (verified / unverified), once."""
+        self._record_failures(job_id, failures)
+        return self._add(job_id, "vparts", vpart, counts, done=0)
+
+    def set_totals(self, job_id: str, items_total: int, messages_total: int) -> Job | None:
+        """Totals known only at the end (a cleanup manifest, streamed)."""
+        try:
+            item = self.table.update(
+                job_key(job_id),
+                "SET items_total = :items, messages_total = :messages, updated_at = :now",
+                values={":items": items_total, ":messages": messages_total, ":now": self.now()},
+                condition="attribute_exists(pk)",
+            )
+        except ConditionFailedError:
+            return None
+        return self._finish_if_done(item)
+
+    def set_result(self, job_id: str, result: Mapping[str, Any]) -> None:
+        """What the job produced (an export's objects)."""
+        self.table.update(
+            job_key(job_id),
+            "SET #result = :result, updated_at = :now",
+            names={"#result": "result"},
+            values={":result": dict(result), ":now": self.now()},
+        )
+
+    def get(self, job_id: str) -> Job:
+        item = self.table.get(job_key(job_id))
+        if item is None or self._expired(item):
+            raise JobNotFoundError(job_id)
+        return job_of(item)
+
+    def failures(
+        self, job_id: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[Failure], str | None]:
+        """One page of the job's failed items, in index order, and the next page's cursor."""
+        self.get(job_id)
+        start = decode_cursor(cursor, pk=f"JOB#{job_id}", prefix="F#")
+        items, last = self.table.query(f"JOB#{job_id}", begins_with="F#", limit=limit, start=start)
+        return [failure_of(item) for item in items], encode_cursor(last)
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _add(self, job_id: str, parts: str, part: str, counts: Counts, *, done: int) -> Job | None:
+        adds = {name: value for name, value in counts.as_values().items() if value}
+        expression = "ADD #parts :part" + "".join(f", {name} :{name}" for name in adds)
+        values: Item = {f":{name}": value for name, value in adds.items()}
+        values |= {":part": {part}, ":one": part, ":now": self.now()}
+        if done:
+            expression += ", messages_done :done"
+            values[":done"] = done
+        try:
+            item = self.table.update(
+                job_key(job_id),
+                expression + " SET updated_at = :now",
+                names={"#parts": parts},
+                values=values,
+                condition="attribute_exists(pk) AND NOT contains(#parts, :one)",
+            )
+        except ConditionFailedError as exc:
+            if exc.item is None:
+                logger.warning("job %s is not known here; its counts are not kept", job_id)
+            return None
+        return self._finish_if_done(item)
+
+    def _finish_if_done(self, item: Item) -> Job:
+        job = job_of(item)
+        if job.final_state is not None or not job.is_done():
+            return job
+        now = self.now()
+        try:
+            finished = self.table.update(
+                job_key(job.job_id),
+                "SET finished_at = :now, #state = :state, expires_at = :expires",
+                names={"#state": "state"},
+                values={
+                    ":now": now,
+                    ":state": job.final(),
+                    ":expires": now + self.retention_days * DAY_S,
+                },
+                condition="attribute_not_exists(finished_at)",
+            )
+        except ConditionFailedError:
+            return job  # someone else finished it, with the same counts
+        logger.info("job %s finished: %s", job.job_id, job.final())
+        return job_of(finished)
+
+    def _record_failures(self, job_id: str, failures: Sequence[Failure]) -> None:
+        expires_at = self._unfinished_expiry(self.now())
+        self.table.put_many(
+            [
+                {
+                    **failure_key(job_id, f.index),
+                    **{k: v for k, v in f.to_dict().items() if v is not None},
+                    "expires_at": expires_at,
+                }
+                for f in failures
+            ]
+        )
+
+    def _unfinished_expiry(self, now: int) -> int:
+        """When the records of a job not finished yet expire (its finish sets the job's own)."""
+        return now + MAX_JOB_LIFE_S + self.retention_days * DAY_S
+
+    def _expired(self, item: Item) -> bool:
+        expires = item.get("expires_at")
+        return isinstance(expires, int) and expires < self.now()
+
+    def now(self) -> int:
+        """Epoch seconds, as stored."""
+        return int(self.clock())
+
+
+def job_of(item: Mapping[str, Any]) -> Job:
+    state = item.get("state")
+    return Job(
+        job_id=str(item["job_id"]),
+        operation=str(item["operation"]),
+        operator_type=int(item["operator_type"]),
+        app=item.get("app"),
+        source=item.get("source", "api"),
+        created_at=float(item["created_at"]),
+        updated_at=float(item.get("updated_at") or item["created_at"]),
+        items_total=item.get("items_total"),
+        messages_total=item.get("messages_total"),
+        messages_done=int(item.get("messages_done") or 0),
+        counts=Counts.of(item),
+        verifying=bool(item.get("verifying")),
+        started=bool(item.get("started")),
+        finished_at=item.get("finished_at"),
+        final_state=state if state in ("succeeded", "completed_with_failures", "failed") else None,
+        result=item.get("result") or {},
+    )
+
+
+def failure_of(item: Mapping[str, Any]) -> Failure:
+    return Failure(
+        index=int(item["index"]),
+        outcome=item["outcome"],
+        token=item.get("token"),
+        account=item.get("account"),
+        account_type=item.get("account_type"),
+        code=item.get("code"),
+        reason=item.get("reason"),
+    )
+
+
+def encode_cursor(key: Key | None) -> str | None:
+    """An opaque cursor for the page after ``key``."""
+    if key is None:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, *, pk: str, prefix: str = "") -> Key | None:
+    """The key a cursor of this listing (partition ``pk``) stands for; anything else is 400."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error):
+        raise BadCursorError("cursor: is not one this API handed out") from None
+    if not (
+        isinstance(key, dict)
+        and set(key) == {"pk", "sk"}
+        and key["pk"] == pk
+        and isinstance(key["sk"], str)
+        and key["sk"].startswith(prefix)
+    ):
+        raise BadCursorError("cursor: is not one this API handed out for this listing")
+    return {"pk": pk, "sk": key["sk"]}

@@ -1,0 +1,85 @@
+"""The ledger of a deployed function, from its environment (``LEDGER_TABLE`` unset: off)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from tpns_account import BatchOperation, SettingsError
+from tpns_api.ledger.cells import version
+from tpns_api.ledger.plan import Plan, Planner, Target
+from tpns_api.ledger.store import LedgerStore
+from tpns_api.ledger.verify import VerifyScheduler
+from tpns_api.queue.sqs import MessageSender
+from tpns_api.sending import Sent
+from tpns_api.store.dynamo import Table, dynamodb_client, fan_out
+
+DEFAULT_VERIFY_DELAY_S = 30
+DEFAULT_VERIFY_ATTEMPTS = 3
+
+
+@dataclass
+class Ledger:
+    """The ledger and what writes to it: record, plan, and schedule verification."""
+
+    store: LedgerStore
+    scheduler: VerifyScheduler
+
+    def plan(self, app_key: str, operation: BatchOperation, issued_at_ms: int, op_id: str) -> Plan:
+        """Record the operation; what to send for it (``tpns_api.ledger.plan``)."""
+        return Planner(self.store).plan(app_key, operation, version(issued_at_ms, op_id), op_id)
+
+    def after(
+        self,
+        app_key: str,
+        app: str | None,
+        op_id: str,
+        sent: Sent,
+        *,
+        job_id: str | None = None,
+        targets: Sequence[Target] | None = None,
+    ) -> None:
+        """TPNS answered: record who it refused, and have the rest verified later (both at
+        once: the caller is waiting).
+
+        ``targets`` (default: the accepted items') are what verification checks, indexed as
+        the job counts items when there is a job.
+        """
+        chosen = sent.verifiable if targets is None else targets
+        writes: list[Callable[[], None]] = [
+            lambda: self.store.record_sent(app_key, op_id, sent.refused_tokens()),
+            lambda: self.scheduler.schedule(op_id, app, chosen, job_id=job_id),
+        ]
+        fan_out(_call, writes)
+
+
+def _call(write: Callable[[], None]) -> None:
+    write()
+
+
+def ledger_from_env() -> Ledger | None:
+    """The ledger the template configured, or None when ``LedgerMode`` is off."""
+    table_name = os.environ.get("LEDGER_TABLE", "").strip()
+    if not table_name:
+        return None
+    import boto3
+
+    queue_url = os.environ.get("VERIFY_QUEUE_URL", "").strip()
+    if not queue_url:
+        raise SettingsError("VERIFY_QUEUE_URL is required when LEDGER_TABLE is set")
+    scheduler = VerifyScheduler(
+        MessageSender(boto3.client("sqs"), queue_url),
+        _int("VERIFY_DELAY_S", DEFAULT_VERIFY_DELAY_S, 0, 900),
+        _int("VERIFY_ATTEMPTS", DEFAULT_VERIFY_ATTEMPTS, 1, 20),
+    )
+    return Ledger(LedgerStore(Table(dynamodb_client(), table_name)), scheduler)
+
+
+def _int(name: str, default: int, low: int, high: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise SettingsError(f"{name} must be an integer from {low} to {high}, got {raw!r}")
+    return int(raw)

@@ -1,0 +1,344 @@
+"""Bulk-queue messages: parse, record and send, and account for every item exactly once.
+
+An item ends in exactly one place: applied (accepted by TPNS), reported failed (a permanent
+per-item refusal, logged, counted, listed in its job's failures), superseded (the ledger holds
+a later operation for it: nothing sent), or the dead-letter queue (invalid, refused for good at
+call level, or still failing on its message's last delivery). A message whose items still hold
+transient failures before its last delivery is handed back whole: binds override and unbinds
+are idempotent, and the ledger records an operation once however often it comes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from tpns_account import CredentialsError, TpnsClient, UnknownAppError
+from tpns_account.models import wire
+from tpns_api.errors import BundleError, NeverSucceedsError
+from tpns_api.jobs.model import Counts, Failure
+from tpns_api.jobs.store import JobStore
+from tpns_api.ledger.plan import Target
+from tpns_api.ledger.wiring import Ledger
+from tpns_api.queue.messages import Message, Record, dead_letter_body, parse_message
+from tpns_api.queue.sqs import MessageSender
+from tpns_api.sending import Outcome, Sent, passthrough, send
+from tpns_api.telemetry import Metric
+
+logger = logging.getLogger(__name__)
+
+MAX_ITEMS_PER_LOG_LINE = 500
+MAX_REASON_CHARS = 1000
+
+
+class DeadLetterSink(Protocol):
+    def send(self, body: str, reason: str, attributes: dict[str, str]) -> None: ...
+
+
+@dataclass(slots=True)
+class BulkReport:
+    failed_message_ids: list[str] = field(default_factory=list)
+    messages: int = 0
+    accepted: int = 0
+    failed: int = 0
+    superseded: int = 0
+    dead_lettered_messages: int = 0
+    dead_lettered_items: int = 0
+    retried_calls: int = 0
+    calls: int = 0
+    throttled: int = 0
+
+    def counts(self) -> dict[str, int]:
+        """The batch's metrics."""
+        return {
+            Metric.MESSAGES: self.messages,
+            Metric.MESSAGES_RETRIED: len(self.failed_message_ids),
+            Metric.MESSAGES_DEAD_LETTERED: self.dead_lettered_messages,
+            Metric.ITEMS_ACCEPTED: self.accepted,
+            Metric.ITEMS_FAILED: self.failed,
+            Metric.ITEMS_SUPERSEDED: self.superseded,
+            Metric.ITEMS_DEAD_LETTERED: self.dead_lettered_items,
+            Metric.UPSTREAM_CALLS: self.calls,
+            Metric.UPSTREAM_RETRIES: self.retried_calls,
+            Metric.UPSTREAM_THROTTLES: self.throttled,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Never:
+    """The message can never succeed: to the DLQ as it is (its items, if parsed, counted)."""
+
+    record: Record
+    reason: str
+    message: Message | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Redeliver:
+    """The message may succeed later: back to the queue, nothing counted."""
+
+    record: Record
+    reason: str
+    sent: Sent | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The message's calls were made (or it had no valid item): settle every item."""
+
+    record: Record
+    message: Message
+    sent: Sent | None = None
+
+
+Handled = Never | Redeliver | Done
+
+
+class BulkProcessor:
+    """Processes one delivered batch of bulk messages (any number of items each)."""
+
+    def __init__(
+        self,
+        client: TpnsClient,
+        dead_letter: DeadLetterSink,
+        *,
+        jobs: JobStore | None = None,
+        ledger: Ledger | None = None,
+        max_receive_count: int = 5,
+    ) -> None:
+        self.client = client
+        self.dead_letter = dead_letter
+        self.jobs = jobs
+        self.ledger = ledger
+        self.max_receive_count = max_receive_count
+        self._started: set[str] = set()
+        self._lock = threading.Lock()
+
+    def process(self, records: Sequence[Record], *, time_budget: float) -> BulkReport:
+        report = BulkReport(messages=len(records))
+        if not records:
+            return report
+        # Each message is handled in its own worker, so the first calls go out while later
+        # messages are still being parsed; outcomes are settled in delivery order.
+        with ThreadPoolExecutor(max_workers=len(records), thread_name_prefix="bulk") as pool:
+            handled = list(pool.map(lambda r: self._handle(r, time_budget), records))
+        for outcome in handled:
+            self._settle(outcome, report)
+        return report
+
+    # -- one message, in its worker -------------------------------------------------------------
+
+    def _handle(self, record: Record, time_budget: float) -> Handled:
+        try:
+            message = parse_message(record)
+        except NeverSucceedsError as exc:
+            return Never(record, str(exc))
+        self._start(message)
+        if message.operation is None:
+            return Done(record, message)
+        try:
+            app_key = self.client.credentials.get(message.app).access_id
+            plan = (
+                passthrough(message.operation)
+                if self.ledger is None
+                else self.ledger.plan(
+                    app_key, message.operation, message.issued_at_ms, message.op_id
+                )
+            )
+        except UnknownAppError as exc:
+            return Never(record, str(exc), message)
+        except (CredentialsError, BundleError) as exc:
+            return Redeliver(record, f"{type(exc).__name__}: {exc}")
+        sent = send(self.client, plan, message.operation, app=message.app, time_budget=time_budget)
+        transient = [o for o in sent.outcomes if o.error is not None and o.error.retryable]
+        if transient and record.receive_count < self.max_receive_count:
+            return Redeliver(record, f"{len(transient)} item(s) failing transiently", sent)
+        if self.ledger is not None:
+            try:
+                self.ledger.after(
+                    app_key,
+                    message.app,
+                    message.op_id,
+                    sent,
+                    job_id=message.job_id if message.part is not None else None,
+                    targets=[_in_job(message, t) for t in sent.verifiable],
+                )
+            except BundleError as exc:
+                return Redeliver(record, f"{type(exc).__name__}: {exc}", sent)
+        return Done(record, message, sent)
+
+    def _start(self, message: Message) -> None:
+        """Mark the message's job running (once per job and process)."""
+        job_id = message.job_id
+        if self.jobs is None or job_id is None or message.part is None:
+            return
+        with self._lock:
+            if job_id in self._started:
+                return
+            self._started.add(job_id)
+        try:
+            self.jobs.start(job_id)
+        except BundleError:
+            logger.warning("job %s: could not mark it running", job_id)
+
+    # -- settling, in delivery order ------------------------------------------------------------
+
+    def _settle(self, handled: Handled, report: BulkReport) -> None:
+        record = handled.record
+        sent = handled.sent if not isinstance(handled, Never) else None
+        if sent is not None:
+            report.calls += sent.calls
+            report.retried_calls += sent.retries
+            report.throttled += sent.throttled
+        if isinstance(handled, Redeliver):
+            logger.warning("bulk message %s: %s; redelivering", record.message_id, handled.reason)
+            report.failed_message_ids.append(record.message_id)
+        elif isinstance(handled, Never):
+            if self._dead_letter(record, record.body, handled.reason, report):
+                report.dead_lettered_messages += 1
+                if handled.message is not None:
+                    self._settle_job(
+                        handled.message, _all_dead(handled.message, handled.reason), report
+                    )
+        else:
+            self._settle_done(handled.message, handled.sent, report)
+
+    def _settle_done(self, message: Message, sent: Sent | None, report: BulkReport) -> None:
+        """Every item: counted accepted, failed or superseded, or dead-lettered with why."""
+        record = message.record
+        dead = list(message.rejected)
+        failures: list[Failure] = []
+        counts = {"accepted": 0, "failed": 0, "superseded": 0}
+        if sent is not None:
+            _log_item_failures(record.message_id, message.job_id, sent)
+            items = sent.operation.items
+            for outcome in sent.outcomes:
+                position = message.positions[outcome.index]
+                if outcome.status == "error":
+                    why = _error_reason(outcome, record, self.max_receive_count)
+                    dead.append((position, wire(items[outcome.index]), why))
+                    continue
+                counts[outcome.status] += 1
+                if outcome.status == "failed" and outcome.result is not None:
+                    result = outcome.result
+                    failures.append(
+                        _failure(
+                            message,
+                            position,
+                            "failed",
+                            wire(result.item),
+                            result.code,
+                            result.reason,
+                        )
+                    )
+        if dead:
+            body = dead_letter_body(message, [(item, why) for _, item, why in dead])
+            reason = f"{len(dead)} item(s) can never succeed; first: {dead[0][2]}"
+            if not self._dead_letter(record, body, reason, report):
+                return
+            report.dead_lettered_items += len(dead)
+            failures += [
+                _failure(message, p, "dead_lettered", item, None, why) for p, item, why in dead
+            ]
+        report.accepted += counts["accepted"]
+        report.failed += counts["failed"]
+        report.superseded += counts["superseded"]
+        self._settle_job(message, (Counts(dead_lettered=len(dead), **counts), failures), report)
+
+    def _settle_job(
+        self, message: Message, outcome: tuple[Counts, list[Failure]], report: BulkReport
+    ) -> None:
+        if self.jobs is None or message.job_id is None or message.part is None:
+            return
+        counts, failures = outcome
+        try:
+            self.jobs.settle(message.job_id, str(message.part), counts, failures)
+        except BundleError:
+            logger.exception("job %s: could not count part %s", message.job_id, message.part)
+            report.failed_message_ids.append(message.record.message_id)
+
+    def _dead_letter(self, record: Record, body: str, reason: str, report: BulkReport) -> bool:
+        attributes = {
+            "source_message_id": record.message_id,
+            "receive_count": str(record.receive_count),
+        }
+        try:
+            self.dead_letter.send(body, reason[:MAX_REASON_CHARS], attributes)
+        except BundleError:
+            logger.exception(
+                "could not dead-letter bulk message %s; redelivering", record.message_id
+            )
+            report.failed_message_ids.append(record.message_id)
+            return False
+        logger.warning("bulk message %s dead-lettered: %s", record.message_id, reason[:200])
+        return True
+
+
+def _in_job(message: Message, target: Target) -> Target:
+    """A verification target indexed as its job counts items (job-wide)."""
+    index = message.offset + message.positions[target.index]
+    return Target(target.kind, target.key, target.account_type, index)
+
+
+def _error_reason(outcome: Outcome, record: Record, max_receive_count: int) -> str:
+    error = outcome.error
+    if error is not None and error.retryable:
+        return (
+            f"still failing after {record.receive_count} of {max_receive_count} deliveries: {error}"
+        )
+    return str(error)
+
+
+def _failure(
+    message: Message,
+    position: int,
+    outcome: Literal["failed", "dead_lettered"],
+    item: Any,
+    code: int | None,
+    reason: str | None,
+) -> Failure:
+    """A job's record of one item (as the message carried it) that did not make it."""
+    return Failure.of_item(message.offset + position, outcome, item, code, reason)
+
+
+def _all_dead(message: Message, reason: str) -> tuple[Counts, list[Failure]]:
+    """A parsed message that can never succeed (its app is unknown): every item of it."""
+    items = message.operation.items if message.operation is not None else ()
+    dead = [(message.positions[i], wire(item), reason) for i, item in enumerate(items)]
+    dead += message.rejected
+    failures = [_failure(message, p, "dead_lettered", item, None, why) for p, item, why in dead]
+    return Counts(dead_lettered=len(failures)), failures
+
+
+def _log_item_failures(message_id: str, job_id: str | None, sent: Sent) -> None:
+    failed = [o for o in sent.outcomes if o.status == "failed" and o.result is not None]
+    for start in range(0, len(failed), MAX_ITEMS_PER_LOG_LINE):
+        part = failed[start : start + MAX_ITEMS_PER_LOG_LINE]
+        logger.warning(
+            "bulk message %s: TPNS refused %d item(s)",
+            message_id,
+            len(part),
+            extra={
+                "message_id": message_id,
+                "job_id": job_id,
+                "failed_items": [
+                    {"item": o.result.key, "code": o.result.code, "reason": o.result.reason}
+                    for o in part
+                    if o.result is not None
+                ],
+            },
+        )
+
+
+class SqsDeadLetter:
+    """Sends never-succeed messages to the DLQ with the reason as a message attribute."""
+
+    def __init__(self, sender: MessageSender) -> None:
+        self.sender = sender
+
+    def send(self, body: str, reason: str, attributes: dict[str, str]) -> None:
+        self.sender.send_one(body, {"reason": reason, **attributes}, what="dead letter")

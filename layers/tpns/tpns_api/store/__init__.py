@@ -1,0 +1,1 @@
+"""State the bundle keeps in DynamoDB: jobs, and the binding ledger."""
