@@ -14,7 +14,13 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 CHARTS_DIR = Path("docs") / "benchmarks"
-COLOURS = {"floor": "#7f7f7f", "handler": "#1f77b4", "nopyc": "#ff7f0e", "naive": "#d62728"}
+COLOURS = {
+    "floor": "#7f7f7f",
+    "handler": "#1f77b4",
+    "ledger": "#2ca02c",
+    "nopyc": "#ff7f0e",
+    "naive": "#d62728",
+}
 
 
 def _ms(samples: list[ColdSample]) -> tuple[float, float, float]:
@@ -57,13 +63,27 @@ def cold_chart(results: Results, path: Path) -> None:
         [
             ("floor (stdlib + boto3)", COLOURS["floor"], [shipped[f]["floor"] for f in functions]),
             ("handler, with .pyc", COLOURS["handler"], [shipped[f]["function"] for f in functions]),
+            *(
+                [
+                    (
+                        "the same, ledger on",
+                        COLOURS["ledger"],
+                        [shipped[f]["ledger"] for f in functions],
+                    )
+                ]
+                if all("ledger" in shipped[f] for f in functions)
+                else []
+            ),
             ("handler, without .pyc", COLOURS["nopyc"], [nopyc[f]["function"] for f in functions]),
         ],
     )
     for g, function in enumerate(functions):
         target = COLD_VS_FLOOR * _ms(shipped[function]["floor"])[0]
         left.hlines(target, g - 0.4, g + 0.4, colors="black", linestyles="dashed", linewidth=1)
-    left.set_title("As Lambda runs it: the sam build artifact, read-only\n(dashed: 1.10× floor)")
+    left.set_title(
+        "As Lambda runs it: the sam build artifact, read-only\n"
+        "(LedgerMode off unless said; dashed: 1.10× floor)"
+    )
     left.legend(loc="lower right", fontsize=8)
     if cached:
         _bars(
@@ -121,12 +141,12 @@ def bulk_chart(results: Results, path: Path) -> None:
 
     config = results.config
     unlimited = sorted(
-        (s for s in results.bulk if s.emulator_cap is None and s.memory_mb is None),
+        (s for s in results.bulk if s.unlimited),
         key=lambda s: s.concurrency,
     )
     figure, axes = plt.subplots(figsize=(7, 4.2))
     levels = [s.concurrency for s in unlimited]
-    rates = [[results.bindings_per_batch / x.seconds for x in s.samples] for s in unlimited]
+    rates = [[x.bindings / x.seconds for x in s.samples] for s in unlimited]
     medians = [statistics.median(r) for r in rates]
     axes.errorbar(
         levels,
@@ -186,10 +206,17 @@ def warm_chart(results: Results, path: Path) -> None:
     for index, function in enumerate(functions):
         axes = grid[index // columns][index % columns]
         samples = results.warm[function]
-        for values, colour, label in (
+        ledger = results.warm_ledger.get(function, [])
+        lines = [
             ([t for s in samples for t in s.handler_s], COLOURS["handler"], "handler"),
             ([t for s in samples for t in s.bare_s], COLOURS["floor"], samples[0].bare_kind),
-        ):
+        ]
+        if ledger:
+            lines.insert(
+                1,
+                ([t for s in ledger for t in s.handler_s], COLOURS["ledger"], "handler, ledger on"),
+            )
+        for values, colour, label in lines:
             ordered = sorted(v * 1000 for v in values)
             fractions = [(i + 1) / len(ordered) for i in range(len(ordered))]
             axes.step(ordered, fractions, where="post", color=colour, label=label)
@@ -205,8 +232,43 @@ def warm_chart(results: Results, path: Path) -> None:
         grid[index // columns][index % columns].set_visible(False)
     figure.suptitle(
         f"Warm requests back to back at the template's defaults "
-        f"(TPNS_MAX_QPS {results.settings.get('qps', 0):g})"
+        f"(TPNS_MAX_QPS {results.settings.get('qps', 0):g}; LedgerMode off unless said)"
     )
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def ledger_bulk_chart(results: Results, path: Path) -> None:
+    """Bindings/s of the defaults batches: plain, a job's, the ledger on; full CPU and share."""
+    import matplotlib.pyplot as plt
+
+    chosen = [s for s in results.bulk if s.at_defaults or s.memory_mb is not None]
+    figure, axes = plt.subplots(figsize=(9, 4.2))
+    labels, medians, lows, highs, colours = [], [], [], [], []
+    for scenario in chosen:
+        rates = [x.bindings / x.seconds for x in scenario.samples]
+        median = statistics.median(rates)
+        share = f"\n{scenario.memory_mb} MB's CPU" if scenario.memory_mb else "\nfull CPU"
+        what = ("ledger on" if scenario.ledger else "ledger off") + (
+            ", job" if scenario.job else ", plain"
+        )
+        labels.append(what + share)
+        medians.append(median)
+        lows.append(median - min(rates))
+        highs.append(max(rates) - median)
+        colours.append(COLOURS["ledger"] if scenario.ledger else COLOURS["handler"])
+    axes.bar(range(len(chosen)), medians, yerr=[lows, highs], color=colours, capsize=3)
+    ideal = results.settings.get("qps", 0.0) * ITEMS_PER_CALL
+    axes.axhline(ideal, color="black", linestyle="dashed", linewidth=1)
+    axes.set_xticks(range(len(chosen)), labels, fontsize=8)
+    axes.set_ylim(bottom=0)
+    axes.set_ylabel("bindings/s")
+    axes.set_title(
+        f"Bulk at the template's defaults (dashed: TPNS_MAX_QPS × {ITEMS_PER_CALL});\n"
+        "ledger runs are moto-bound (one DynamoDB request at a time)"
+    )
+    axes.grid(axis="y", alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
@@ -223,10 +285,12 @@ def draw(results: Results, directory: Path) -> list[Path]:
         charts.append(("cold-start.png", cold_chart))
     if results.shares:
         charts.append(("cpu-share.png", share_chart))
-    if any(s.emulator_cap is None and s.memory_mb is None for s in results.bulk):
+    if any(s.unlimited for s in results.bulk):
         charts.append(("bulk-throughput.png", bulk_chart))
     if results.warm:
         charts.append(("warm-latency.png", warm_chart))
+    if any(s.at_defaults for s in results.bulk):
+        charts.append(("bulk-ledger.png", ledger_bulk_chart))
     written = []
     for name, chart in charts:
         chart(results, directory / name)

@@ -19,6 +19,7 @@ from bench.measure import (
     ColdSample,
     Config,
     Results,
+    bulk_label,
 )
 from bench.stats import Spread
 
@@ -60,6 +61,9 @@ def _mark(met: bool) -> str:
     return "met" if met else "**not met**"
 
 
+mark, pct = _mark, _pct
+
+
 def _seconds(samples: Iterable[ColdSample]) -> list[float]:
     return [s.seconds for s in samples]
 
@@ -89,13 +93,16 @@ def cold_table(results: Results, verdicts: list[Verdict]) -> list[str]:
         "`PYTHONDONTWRITEBYTECODE=1`). *Without .pyc*: the same artifact without its "
         "`__pycache__`, as `sam build` shipped it before. *Cached*: the old figure, from the "
         "source tree with bytecode caches written by a discarded first run. Every handler is "
-        "beside the floor run the same way; the template has no `LedgerMode` yet, so every "
-        "figure is the pass-through (`LedgerMode=off`).",
+        "beside the floor run the same way. The handler columns are `LedgerMode=off`; *ledger "
+        "on* is the same artifact with the template's `LedgerMode=on` environment (the "
+        "default: jobs and ledger tables, verify queue), and *+ledger* what that adds, per run, "
+        "as a share of that run's floor.",
         "",
         "| function | as shipped | floor | ÷ floor | target ≤1.10× floor"
+        " | ledger on | +ledger, of floor | target ≤+15%"
         " | without .pyc | floor | ÷ floor | cached (old) | floor | ÷ floor"
         " | modules compiled: shipped / without .pyc |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for function, runs in shipped.items():
         handler, floor = _seconds(runs["function"]), _seconds(runs["floor"])
@@ -109,6 +116,7 @@ def cold_table(results: Results, verdicts: list[Verdict]) -> list[str]:
                 f"{ratio.median:.2f}× (by {ratio.median - COLD_VS_FLOOR:+.2f})",
             )
         )
+        row += _ledger_cells(function, runs, verdicts)
         for other in (nopyc.get(function), cached.get(function)):
             if other is None:
                 row += ["—"] * 3
@@ -118,14 +126,27 @@ def cold_table(results: Results, verdicts: list[Verdict]) -> list[str]:
         without = nopyc.get(function, {}).get("function")
         row.append(f"{_compiled(runs['function'])} / {_compiled(without) if without else '—'}")
         lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def _ledger_cells(
+    function: str, runs: dict[str, list[ColdSample]], verdicts: list[Verdict]
+) -> list[str]:
+    """The ledger-on cold start and what it adds, as a share of the same run's floor."""
+    if "ledger" not in runs:
+        return ["—"] * 3
+    off, on, floor = (_seconds(runs[v]) for v in ("function", "ledger", "floor"))
+    extra = Spread.of((n - o) / f for n, o, f in zip(on, off, floor, strict=True))
+    ok = extra.median <= LEDGER_EXTRA
     verdicts.append(
         Verdict(
-            f"ledger's extra cold start ≤ +{LEDGER_EXTRA:.0%} of the floor",
-            False,
-            "not measured: template.yaml has no LedgerMode (the ledger has not landed)",
+            f"ledger's extra cold start, {function}, ≤ +{LEDGER_EXTRA:.0%} of the floor",
+            ok,
+            f"{extra.median:+.0%} of the floor ({statistics.median(on) * 1000:,.0f} ms on, "
+            f"{statistics.median(off) * 1000:,.0f} ms off)",
         )
     )
-    return lines
+    return [_ms(_spread_ms(on)), extra.scaled(100).show("{:+.0f}", "%"), _mark(ok)]
 
 
 def naive_table(results: Results, verdicts: list[Verdict]) -> list[str]:
@@ -320,14 +341,6 @@ def ideal_calls(scenario: BulkScenario, config: Config) -> float:
     return min(rate, scenario.emulator_cap) if scenario.emulator_cap else rate
 
 
-def _label(scenario: BulkScenario) -> str:
-    size = f", {scenario.memory_mb} MB's CPU share" if scenario.memory_mb else ""
-    return (
-        f"{scenario.name} (concurrency {scenario.concurrency}, TPNS_MAX_QPS "
-        f"{scenario.client_qps:g}{size})"
-    )
-
-
 def _bulk_verdict(
     scenario: BulkScenario, results: Results, fraction: Spread, of_cap: Spread | None
 ) -> tuple[bool, str, str]:
@@ -363,7 +376,6 @@ def _bulk_verdict(
 
 def bulk_table(results: Results, verdicts: list[Verdict]) -> list[str]:
     config = results.config
-    bindings = results.bindings_per_batch
     sequential = Spread.of(results.sequential_bps)
     lines = [
         f"### 3. Bulk throughput: one SQS batch of {config.bulk_messages} messages × "
@@ -381,12 +393,13 @@ def bulk_table(results: Results, verdicts: list[Verdict]) -> list[str]:
     ]
     for scenario in results.bulk:
         samples = scenario.samples
-        rate = Spread.of(bindings / s.seconds for s in samples)
+        rate = Spread.of(s.bindings / s.seconds for s in samples)
         speedup = Spread.of(
-            bindings / s.seconds / q for s, q in zip(samples, results.sequential_bps, strict=False)
+            s.bindings / s.seconds / q
+            for s, q in zip(samples, results.sequential_bps, strict=False)
         )
         ideal_cps = ideal_calls(scenario, config)
-        fraction = Spread.of(bindings / s.seconds / (ideal_cps * ITEMS_PER_CALL) for s in samples)
+        fraction = Spread.of(s.bindings / s.seconds / (ideal_cps * ITEMS_PER_CALL) for s in samples)
         admitted = Spread.of((s.calls - s.throttled) / s.seconds for s in samples)
         throttled = Spread.of(s.throttled for s in samples)
         first = Spread.of(s.first_answer_s * 1000 for s in samples)
@@ -396,7 +409,9 @@ def bulk_table(results: Results, verdicts: list[Verdict]) -> list[str]:
         of_cap = (
             Spread.of((s.calls - s.throttled) / s.seconds / cap for s in samples) if cap else None
         )
-        if scenario.memory_mb is None:
+        if scenario.at_defaults:
+            target = "see *Jobs and the ledger* below"
+        elif scenario.memory_mb is None:
             ok, target, detail = _bulk_verdict(scenario, results, fraction, of_cap)
             verdicts.append(
                 Verdict(
@@ -408,7 +423,7 @@ def bulk_table(results: Results, verdicts: list[Verdict]) -> list[str]:
         else:
             target = "the memory size's cost: see *Cost* below"
         lines.append(
-            f"| {_label(scenario)} | {rate.show('{:,.0f}')} | {_x(speedup)}"
+            f"| {bulk_label(scenario)} | {rate.show('{:,.0f}')} | {_x(speedup)}"
             f" | {ideal_cps * ITEMS_PER_CALL:,.0f} | {_pct(fraction)} | {_ms(first)}"
             f" | {_pct(steady) if cap is None else '—'} | {admitted.show('{:.0f}')}"
             f" | {_pct(of_cap) if of_cap else '—'} | {throttled.show('{:.0f}')} | {target} |"
@@ -431,9 +446,7 @@ def emulator_table(results: Results) -> list[str]:
         " concurrency, of no-op |",
         "|---|---|---|---|",
     ]
-    unlimited = {
-        s.concurrency: s for s in results.bulk if s.emulator_cap is None and s.memory_mb is None
-    }
+    unlimited = {s.concurrency: s for s in results.bulk if s.unlimited}
     for threads, rates in sorted(results.noop_cps.items()):
         spread = Spread.of(rates)
         ideal = threads / config.latency_s
@@ -466,13 +479,21 @@ def memory_table(results: Results, verdicts: list[Verdict]) -> list[str]:
     for mode in results.cold.values():
         for function, variants in mode.items():
             for variant, samples in variants.items():
-                name = function if variant == "function" else f"{variant} baseline"
+                name = {"function": function, "ledger": f"{function}, ledger on"}.get(
+                    variant, f"{variant} baseline"
+                )
                 peaks[name] = max(peaks.get(name, 0.0), *(s.rss_kb / 1024 for s in samples))
     for function, warm in results.warm.items():
         peaks[function] = max(peaks.get(function, 0.0), *(s.rss_kb / 1024 for s in warm))
-    bulk = [s.rss_kb / 1024 for scenario in results.bulk for s in scenario.samples]
-    if bulk:
-        peaks["bulk"] = max(bulk)
+    for function, warm in results.warm_ledger.items():
+        name = f"{function}, ledger on"
+        peaks[name] = max(peaks.get(name, 0.0), *(s.rss_kb / 1024 for s in warm))
+    for ledger in (False, True):
+        bulk = [s.rss_kb / 1024 for x in results.bulk if x.ledger == ledger for s in x.samples]
+        if bulk:
+            peaks[f"bulk, LedgerMode {'on' if ledger else 'off'}"] = max(bulk)
+    if results.verify:
+        peaks["verify"] = max(s.rss_kb / 1024 for s in results.verify)
     for name, peak in peaks.items():
         ok = peak <= SMALLEST_MB
         lines.append(f"| {name} | {peak:.0f} | {peak / SMALLEST_MB:.0%} | {_mark(ok)} |")
@@ -490,17 +511,22 @@ def bulk_cost_table(results: Results, verdicts: list[Verdict]) -> list[str]:
     config = results.config
     qps, concurrency = results.settings["qps"], results.settings["concurrency"]
     default = results.settings["bulk_memory_mb"]
-    unlimited = [s for s in results.bulk if s.emulator_cap is None and s.memory_mb is None]
-    chosen = [s for s in unlimited if s.concurrency == concurrency] or unlimited
+    # The deployed default path (LedgerMode on, a job's messages), else the plain one.
+    default_path = [s for s in results.bulk if s.at_defaults and s.ledger]
+    unlimited = [s for s in results.bulk if s.unlimited]
+    chosen = default_path or [s for s in unlimited if s.concurrency == concurrency] or unlimited
     samples = chosen[0].samples
-    cpu_per_binding = statistics.median(s.cpu_s for s in samples) / results.bindings_per_batch
+    what = "LedgerMode on, a job's messages" if default_path else "LedgerMode off"
+    cpu_per_binding = statistics.median(s.cpu_s / s.bindings for s in samples)
     calls_per_s = min(concurrency / config.latency_s, qps)
     upstream_s = 1e6 / ITEMS_PER_CALL / calls_per_s
     cpu_s = cpu_per_binding * 1e6
     lines = [
         "### Cost: the bulk function (GB-seconds per million bindings)",
         "",
-        f"Measured CPU: {cpu_s:.1f} µs per binding ({cpu_s:.0f} CPU-s per million). At the "
+        f"Measured CPU ({what}, as deployed by default, on a full CPU): {cpu_s:.1f} µs per "
+        f"binding ({cpu_s:.0f} CPU-s per million; the verify function's is in *DynamoDB, SQS "
+        "and Lambda per million bindings*). At the "
         f"template's TPNS_MAX_QPS {qps:g} and concurrency {concurrency:g} a million bindings "
         f"take {upstream_s:,.0f} s of upstream calls. An invocation lasts about max(upstream "
         f"time, CPU time × {FULL_VCPU_MB} ÷ memory).",
@@ -517,37 +543,57 @@ def bulk_cost_table(results: Results, verdicts: list[Verdict]) -> list[str]:
             f"| {_default_mark(mb, default)} | {share_of(mb):.1%} | {cpu_wall:,.0f} s"
             f" | {duration:,.0f} s | {bound} | {duration * mb / 1024:,.0f} |"
         )
-    measured = [s for s in results.bulk if s.memory_mb == int(default)]
-    if measured:
-        rate = statistics.median(
-            results.bindings_per_batch / s.seconds for s in measured[0].samples
+    lines += _bulk_measured_sizes(results, verdicts, default, calls_per_s)
+    return lines
+
+
+COST_TIE = 1.05  # sizes within 5% of the cheapest GB-s count as equally cheap
+
+
+def _bulk_measured_sizes(
+    results: Results, verdicts: list[Verdict], default: float, calls_per_s: float
+) -> list[str]:
+    """The default bulk path measured on each size's CPU share: the default must be among the
+    cheapest per binding and, among those, the fastest."""
+    measured = {
+        s.memory_mb: s
+        for s in results.bulk
+        if s.memory_mb is not None and s.samples and (s.ledger or not s.job)
+    }
+    on = {mb: s for mb, s in measured.items() if s.ledger}
+    chosen = on or measured
+    if not chosen:
+        return []
+    rates = {
+        mb: statistics.median(x.bindings / x.seconds for x in s.samples) for mb, s in chosen.items()
+    }
+    gbs = {mb: 1e6 / rate * mb / 1024 for mb, rate in rates.items()}
+    lines = [
+        "",
+        "Measured on each size's CPU share (section 3, *template defaults*"
+        + (", LedgerMode on, a job's messages" if on else "")
+        + "):",
+        "",
+        "| memory | bindings/s | of the QPS-bound rate | GB-s per million bindings |",
+        "|---|---|---|---|",
+    ]
+    for mb in sorted(rates):
+        lines.append(
+            f"| {_default_mark(mb, default)} | {rates[mb]:,.0f}"
+            f" | {rates[mb] / (calls_per_s * ITEMS_PER_CALL):.0%} | {gbs[mb]:,.0f} |"
         )
-        gbs = 1e6 / rate * default / 1024
-        # No larger size can beat it even at the full QPS-bound rate; no smaller one the model
-        # says would still keep up.
-        best_larger = min(
-            (upstream_s * mb / 1024 for mb in MEMORY_SIZES if mb > default), default=math.inf
+    cheapest = min(gbs.values())
+    ties = [mb for mb in gbs if gbs[mb] <= cheapest * COST_TIE]
+    pick = max(ties, key=lambda mb: rates[mb])
+    verdicts.append(
+        Verdict(
+            f"BulkFunctionMemorySize default {default:g} MB is the cheapest per binding (the "
+            "fastest of the cheapest)",
+            pick == int(default),
+            ", ".join(f"{mb} MB {gbs[mb]:,.0f} GB-s at {rates[mb]:,.0f}/s" for mb in sorted(gbs))
+            + f"; the pick is {pick} MB",
         )
-        smaller_keep_up = [
-            mb for mb in MEMORY_SIZES if mb < default and cpu_s / share_of(mb) <= upstream_s
-        ]
-        ok = gbs <= best_larger and not smaller_keep_up
-        lines += [
-            "",
-            f"Measured on {default:g} MB's CPU share (section 3, *template defaults*): "
-            f"{rate:,.0f} bindings/s, {rate / (calls_per_s * ITEMS_PER_CALL):.0%} of the "
-            f"QPS-bound rate, so {gbs:,.0f} GB-s per million bindings; the next size up costs at "
-            f"least {best_larger:,.0f} even at the full rate.",
-        ]
-        verdicts.append(
-            Verdict(
-                f"BulkFunctionMemorySize default {default:g} MB is the cheapest per binding",
-                ok,
-                f"{gbs:,.0f} GB-s per million measured at {default:g} MB; a larger size ≥ "
-                f"{best_larger:,.0f}"
-                + (f"; {smaller_keep_up} would keep up too" if smaller_keep_up else ""),
-            )
-        )
+    )
     return lines
 
 
@@ -619,11 +665,19 @@ def render(results: Results, charts: Path | None = None) -> tuple[str, list[Verd
         )
     if results.imports:
         sections.append(imports_table(results))
+    from bench import ledger_report  # it builds on this module's cells
+
     if results.warm:
         sections.append(warm_table(results, verdicts) + chart("warm-latency.png", "Warm latency"))
+    if results.warm_ledger:
+        sections.append(ledger_report.ledger_warm_table(results, verdicts))
     if results.bulk:
         sections.append(
             bulk_table(results, verdicts) + chart("bulk-throughput.png", "Bulk throughput")
+        )
+        sections.append(
+            ledger_report.ledger_bulk_table(results, verdicts)
+            + chart("bulk-ledger.png", "Bulk with jobs and the ledger")
         )
     if results.noop_cps:
         sections.append(emulator_table(results))
@@ -632,6 +686,10 @@ def render(results: Results, charts: Path | None = None) -> tuple[str, list[Verd
         sections.append(bulk_cost_table(results, verdicts))
     if results.shares:
         sections.append(api_cost_table(results, verdicts))
+    requests = ledger_report.requests_table(results)
+    if ledger_report.paths(results):
+        sections.append(requests)
+        sections.append(ledger_report.cost_table(results))
     summary = [
         "### Targets",
         "",

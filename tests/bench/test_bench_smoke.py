@@ -20,14 +20,24 @@ SECTIONS = (
     "### 1a. Cold start on a Lambda-sized CPU share",
     "### 1b. Where the cold start goes",
     "### 2. Warm overhead",
+    "#### The ledger on the sync routes",
     "### 3. Bulk throughput",
+    "#### Jobs and the ledger on the bulk path",
     "### Emulator alone",
     "### 4. Memory",
     "### Cost: the bulk function",
     "### Cost and latency: the API functions",
+    "### 5. DynamoDB and SQS requests per path",
+    "### Cost: DynamoDB, SQS and Lambda per million bindings",
     "### Targets",
 )
-CHARTS = ("cold-start.png", "cpu-share.png", "warm-latency.png", "bulk-throughput.png")
+CHARTS = (
+    "cold-start.png",
+    "cpu-share.png",
+    "warm-latency.png",
+    "bulk-throughput.png",
+    "bulk-ledger.png",
+)
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
