@@ -78,11 +78,36 @@ def _query_partition_only() -> None:
 
 def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
     """DynamoDB's TransactWriteItems: all conditions hold, then every write, else nothing."""
-    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import TransactionCanceledException
+
+    operations = _transaction(self, transact_items)
+    errors = [_condition_failure(self, op, key) for _kind, op, key in operations]
+    if any(code for code, _, _ in errors):
+        raise TransactionCanceledException(errors)
+    for kind, op, key in operations:
+        if kind == "Put":
+            self.put_item(op["TableName"], op["Item"])
+        elif kind == "Delete":
+            self.delete_item(op["TableName"], key)
+        elif kind == "Update":
+            self.update_item(
+                op["TableName"],
+                key,
+                update_expression=op["UpdateExpression"],
+                expression_attribute_names=op.get("ExpressionAttributeNames"),
+                expression_attribute_values=op.get("ExpressionAttributeValues"),
+            )
+
+
+Operation = tuple[str, dict[str, Any], dict[str, Any]]  # kind, its request, the item's key
+
+
+def _transaction(backend: Any, transact_items: list[dict[str, Any]]) -> list[Operation]:
+    """The transaction's operations, refused as DynamoDB refuses them (too many, two on one
+    item, more than one action in an entry)."""
     from moto.dynamodb.exceptions import (
         MultipleTransactionsException,
         TooManyTransactionsException,
-        TransactionCanceledException,
         TransactWriteSingleOpException,
     )
 
@@ -94,7 +119,7 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
         if len(entry) > 1:
             raise TransactWriteSingleOpException
         kind, op = next(iter(entry.items()))
-        table = self.get_table(op["TableName"])
+        table = backend.get_table(op["TableName"])
         attrs = op["Item"] if kind == "Put" else op["Key"]
         key = {table.hash_key_attr: attrs[table.hash_key_attr]}
         if table.range_key_attr is not None:
@@ -104,35 +129,25 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
             raise MultipleTransactionsException()
         seen.add(identity)
         operations.append((kind, op, key))
-    errors: list[tuple[str | None, str | None, dict[str, Any] | None]] = []
-    for _kind, op, key in operations:
-        current = self.get_item(op["TableName"], key)
-        condition = op.get("ConditionExpression")
-        if condition and not get_filter_expression(
-            condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
-        ).expr(current):
-            old = current.to_json()["Attributes"] if current else None
-            wanted = op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
-            reason = "The conditional request failed"
-            errors.append(("ConditionalCheckFailed", reason, old if wanted else None))
-        else:
-            errors.append((None, None, None))
-    if any(code for code, _, _ in errors):
-        raise TransactionCanceledException(errors)
-    for kind, op, key in operations:
-        names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
-        if kind == "Put":
-            self.put_item(op["TableName"], op["Item"])
-        elif kind == "Delete":
-            self.delete_item(op["TableName"], key)
-        elif kind == "Update":
-            self.update_item(
-                op["TableName"],
-                key,
-                update_expression=op["UpdateExpression"],
-                expression_attribute_names=names,
-                expression_attribute_values=values,
-            )
+    return operations
+
+
+def _condition_failure(
+    backend: Any, op: dict[str, Any], key: dict[str, Any]
+) -> tuple[str | None, str | None, dict[str, Any] | None]:
+    """The cancellation reason of one operation, checked against the state before any write."""
+    from moto.dynamodb.comparisons import get_filter_expression
+
+    condition = op.get("ConditionExpression")
+    if not condition:
+        return (None, None, None)
+    current = backend.get_item(op["TableName"], key)
+    names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+    if get_filter_expression(condition, names, values).expr(current):
+        return (None, None, None)
+    old = current.to_json()["Attributes"] if current else None
+    wanted = op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+    return ("ConditionalCheckFailed", "The conditional request failed", old if wanted else None)
 
 
 def serve(port: int = 0, *, hosts_extra: Iterable[str] = ()) -> tuple[BaseWSGIServer, str]:

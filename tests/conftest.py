@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,8 @@ from mypy_boto3_secretsmanager import SecretsManagerClient
 from mypy_boto3_sqs import SQSClient
 
 from local_stack.aws import start_in_thread
+from local_stack.esm import SqsEventSourceMapping
+from tests.support.api_events import ApiFunctions
 from tests.support.apps import (
     ACCESS_ID,
     IOS_ACCESS_ID,
@@ -24,6 +27,7 @@ from tests.support.aws import (
     FAKE_AWS_ENVIRONMENT,
     MakeSecret,
     dynamodb_client,
+    s3_client,
     secretsmanager_client,
     sqs_client,
 )
@@ -161,3 +165,53 @@ def bulk_ledger_off(bulk: BulkRig, memory: Memory, monkeypatch: pytest.MonkeyPat
     memory.configure(monkeypatch, ledger=False)
     bulk.module.processor.cache_clear()
     return bulk
+
+
+@pytest.fixture
+def verify(bulk: BulkRig, memory: Memory) -> Iterator[SqsEventSourceMapping]:
+    """The verify function on the test's verify queue (configured by ``bulk``'s environment)."""
+    module = load_function("verify")
+    module.verifier.cache_clear()
+    yield SqsEventSourceMapping(
+        memory.sqs, memory.verify_queue_url, module.lambda_handler, function_name="verify"
+    )
+    module.verifier.cache_clear()
+
+
+@pytest.fixture
+def bulk_queue_url(sqs: SQSClient) -> str:
+    """A fresh queue standing in for the bulk queue the jobs function sends to."""
+    return sqs.create_queue(QueueName=f"bulk-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+
+
+@pytest.fixture
+def api(
+    emulator: TpnsEmulator,
+    make_secret: MakeSecret,
+    moto_endpoint: str,
+    bulk_queue_url: str,
+    memory: Memory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[ApiFunctions]:
+    """api(function, event) -> Answer, with the functions configured like the template does."""
+    configure_functions(monkeypatch, make_secret(MULTI_APP_SECRET), emulator.url, moto_endpoint)
+    monkeypatch.setenv("BULK_QUEUE_URL", bulk_queue_url)
+    memory.configure(monkeypatch)
+    functions = ApiFunctions()
+    functions.reset()
+    yield functions
+    functions.reset()
+
+
+@pytest.fixture
+def export_bucket(
+    bulk: BulkRig, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A bucket for the bulk function's exports (the template's manifests bucket); its name."""
+    name = f"exports-{uuid.uuid4().hex[:10]}"
+    s3_client(moto_endpoint).create_bucket(Bucket=name)
+    monkeypatch.setenv("EXPORT_BUCKET", name)
+    monkeypatch.setenv("BULK_QUEUE_URL", bulk.queue_url)
+    bulk.module.processor.cache_clear()
+    yield name
+    bulk.module.processor.cache_clear()

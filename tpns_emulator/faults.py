@@ -179,6 +179,10 @@ class FaultSet:
         return FaultDecision(delay, chosen, tuple(fired))
 
 
+#: The HTTP status a fault answers with when it names none.
+DEFAULT_STATUS = {"error": 200, "http": 500, "reply": 200}
+
+
 def _validated(
     kind: str,
     times: int | None,
@@ -190,34 +194,37 @@ def _validated(
 ) -> Fault:
     if kind not in FAULT_KINDS:
         raise ConfigError(f"fault kind must be one of {sorted(FAULT_KINDS)}, not {kind!r}")
-    if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
+    if times is not None and (not _is_int(times) or times < 1):
         raise ConfigError("times must be a positive integer or None")
-    if probability is not None:
-        if isinstance(probability, bool) or not isinstance(probability, int | float):
-            raise ConfigError("probability must be a number")
-        if not 0.0 <= probability <= 1.0:
-            raise ConfigError("probability must be within [0, 1]")
-        probability = float(probability)
+    probability = _number("probability", probability, 0.0, 1.0)
     for name, value in (("code", code), ("status", status)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        if value is not None and not _is_int(value):
             raise ConfigError(f"{name} must be an integer")
-    if seconds is not None:
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            raise ConfigError("seconds must be a non-negative number")
-        seconds = float(seconds)
-    if kind == "error":
-        if code is None:
-            raise ConfigError("an error fault needs a code (e.g. 1008004)")
-        status = 200 if status is None else status
-    if kind == "http":
-        status = 500 if status is None else status
-    if kind == "reply":
-        status = 200 if status is None else status
+    seconds = _number("seconds", seconds, 0.0, None)
+    if kind == "error" and code is None:
+        raise ConfigError("an error fault needs a code (e.g. 1008004)")
+    status = DEFAULT_STATUS.get(kind) if status is None else status
     if status is not None and not 200 <= status <= 599:
         raise ConfigError("status must be an HTTP status code")
     if kind in ("latency", "hang") and seconds is None:
         raise ConfigError(f"a {kind} fault needs seconds")
     return Fault(kind, times, probability, normalize_path(path), code, status, seconds)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(name: str, value: object, low: float, high: float | None) -> float | None:
+    """An optional number within [low, high] (no upper bound: ``high`` None), as a float."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{name} must be a number")
+    if value < low or (high is not None and value > high):
+        bound = f"within [{low:g}, {high:g}]" if high is not None else "non-negative"
+        raise ConfigError(f"{name} must be {bound}")
+    return float(value)
 
 
 def _reply_body(kind: str, body: object) -> dict[str, Any] | None:

@@ -188,17 +188,19 @@ class BindingStore:
                 self._override(app, token, one_per_type(accounts))
         elif op == 3:
             for token, accounts in m.token_accounts:
-                for key in accounts:
-                    self._unbind(app, token, key)
+                self._unbind_all(app, [(token, key) for key in accounts])
         elif op == 4:
             for token in m.token_list:
                 self._unbind_token(app, token)
         elif op == 5:
             for key in m.account_list:
-                for token in list(app.by_account.get(key, ())):
-                    self._unbind(app, token, key)
+                self._unbind_all(app, [(token, key) for token in app.by_account.get(key, ())])
         else:  # pragma: no cover - the protocol layer rejects other values
             raise ConfigError(f"unknown operator_type {op}")
+
+    def _unbind_all(self, app: _AppBindings, pairs: list[tuple[str, AccountKey]]) -> None:
+        for token, key in pairs:
+            self._unbind(app, token, key)
 
     def _override(self, app: _AppBindings, token: str, accounts: tuple[AccountKey, ...]) -> None:
         if self._override_scope == "token":

@@ -11,14 +11,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tpns_account import Settings
 from tpns_api.adapter.observability import count, logger, metrics
+from tpns_api.deadline import queue_batch_budget
 from tpns_api.jobs.wiring import jobs_from_env
-from tpns_api.ledger.wiring import ledger_from_env
+from tpns_api.ledger.wiring import exporter_from_env, ledger_from_env
 from tpns_api.queue.bulk import BulkProcessor, SqsDeadLetter
 from tpns_api.queue.messages import records_of
-from tpns_api.queue.sqs import MessageSender
-
-# Leave this long (or a tenth of the timeout, if more) to report before Lambda stops us.
-SAFETY_MARGIN_S = 5.0
+from tpns_api.queue.sqs import MessageSender, max_receive_count
 
 
 @cache
@@ -28,12 +26,14 @@ def processor() -> BulkProcessor:
     dead_letter = SqsDeadLetter(
         MessageSender(boto3.client("sqs"), os.environ["DEAD_LETTER_QUEUE_URL"])
     )
+    jobs, ledger = jobs_from_env(), ledger_from_env()
     return BulkProcessor(
         Settings.from_env().client(pacing="shared"),
         dead_letter,
-        jobs=jobs_from_env(),
-        ledger=ledger_from_env(),
-        max_receive_count=int(os.environ.get("BULK_MAX_RECEIVE_COUNT", "5")),
+        jobs=jobs,
+        ledger=ledger,
+        exporter=exporter_from_env(ledger, jobs),
+        max_receive_count=max_receive_count("BULK_MAX_RECEIVE_COUNT"),
     )
 
 
@@ -42,7 +42,7 @@ def processor() -> BulkProcessor:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     records = records_of(event)
     remaining = context.get_remaining_time_in_millis() / 1000
-    budget = max(1.0, remaining - max(SAFETY_MARGIN_S, remaining / 10))
+    budget = queue_batch_budget(remaining)
     report = processor().process(records, time_budget=budget)
     counts = report.counts()
     count(counts)

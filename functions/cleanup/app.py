@@ -9,6 +9,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tpns_api.adapter.observability import count, logger, metrics
+from tpns_api.jobs.wiring import jobs_from_env
+from tpns_api.ledger.wiring import ledger_on
 from tpns_api.queue.cleanup import CleanupRunner
 from tpns_api.queue.sqs import MessageSender
 
@@ -23,6 +25,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         MessageSender(boto3.client("sqs"), os.environ["BULK_QUEUE_URL"]),
         os.environ["CLEANUP_BUCKET"],
         time_left=lambda: context.get_remaining_time_in_millis() / 1000,
+        jobs=jobs_from_env(),
+        verifying=ledger_on(),
     )
     started = time.monotonic()
     summary = runner.run()

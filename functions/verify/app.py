@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
@@ -10,12 +9,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tpns_account import Settings, SettingsError
 from tpns_api.adapter.observability import count, logger, metrics
+from tpns_api.deadline import queue_batch_budget
 from tpns_api.jobs.wiring import jobs_from_env
 from tpns_api.ledger.verify import Verifier
 from tpns_api.ledger.wiring import ledger_from_env
 from tpns_api.queue.messages import records_of
-
-SAFETY_MARGIN_S = 5.0
+from tpns_api.queue.sqs import max_receive_count
 
 
 @cache
@@ -31,11 +30,11 @@ def verifier() -> Verifier:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     remaining = context.get_remaining_time_in_millis() / 1000
-    budget = max(1.0, remaining - max(SAFETY_MARGIN_S, remaining / 10))
+    budget = queue_batch_budget(remaining)
     failed, report = verifier().process(
         records_of(event),
         time_budget=budget,
-        max_receive_count=int(os.environ.get("VERIFY_MAX_RECEIVE_COUNT", "5")),
+        max_receive_count=max_receive_count("VERIFY_MAX_RECEIVE_COUNT"),
     )
     count(report.counts())
     logger.info("verification batch done", extra={"report": report.counts()})

@@ -95,6 +95,33 @@ def test_items_that_fail_validation_go_to_the_dlq_and_the_rest_is_applied(
     assert emulator.stats.calls[-1]["item_count"] == 2
 
 
+def test_a_dead_letter_sent_back_after_the_fix_is_applied_not_superseded_by_itself(
+    bulk: BulkRig, emulator: TpnsEmulator
+) -> None:
+    # GIVEN a job message TPNS refused for good at call level, so the bulk function parked its
+    # items in the DLQ (the ledger recorded the bind, under the message's job and part)
+    emulator.faults.add("error", code=1008007, path="batchoperate", times=1)
+    message = {
+        "operation": "bind",
+        "job_id": "zz-redrive",  # sorts after any SQS message id, as half of all job ids do
+        "part": 0,
+        "issued_at": 1764583200000,
+        "token_accounts": binds("redrive", 1),
+    }
+    bulk.invoke([message])
+    (dead,) = bulk.dead_letters()
+
+    # WHEN the cause is gone and the dead letter's body is sent to the bulk queue as it is
+    # (a redrive: a new SQS message, with a new message id)
+    bulk.invoke([dead["body"]])
+
+    # THEN the bind is sent and applied: the redrive is the same operation as the original,
+    # not an older one that the original's ledger record supersedes
+    assert [call["item_count"] for call in emulator.stats.calls] == [1, 1]
+    emulator.flush()
+    assert emulator.bindings(ACCESS_ID) == {"redrive-00000": [("user-redrive-00000", 0)]}
+
+
 def test_wrong_shapes_never_succeed_and_go_straight_to_the_dlq(
     bulk: BulkRig, emulator: TpnsEmulator
 ) -> None:
@@ -114,7 +141,7 @@ def test_wrong_shapes_never_succeed_and_go_straight_to_the_dlq(
     reasons = sorted(d["attributes"]["reason"] for d in bulk.dead_letters())
     assert len(reasons) == 6
     assert "unknown app 'web'; known apps: android, ios" in reasons
-    assert "operation: must be 'bind' or 'unbind'" in reasons
+    assert "operation: must be 'bind', 'unbind', 'backfill' or 'export'" in reasons
     assert emulator.stats.requests == 0
 
 

@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from mypy_boto3_s3 import S3Client
 
+from local_stack.esm import SqsEventSourceMapping
 from tests.support.apps import ACCESS_ID
 from tests.support.bulk import BulkRig
 from tests.support.lambda_runtime import FakeLambdaContext, load_function
 from tests.support.layer_clients import MakeClient
+from tests.support.memory import Memory
 from tests.support.paths import EVENTS_DIR
 from tpns_account import Account, TokenAccounts, TpnsClient
 from tpns_api.queue.cleanup import CleanupRunner
@@ -23,10 +25,22 @@ FOREVER = 900.0
 
 
 def runner(
-    s3: S3Client, bulk: BulkRig, bucket: str, time_left: Callable[[], float] = lambda: FOREVER
+    s3: S3Client,
+    bulk: BulkRig,
+    bucket: str,
+    time_left: Callable[[], float] = lambda: FOREVER,
+    memory: Memory | None = None,
 ) -> CleanupRunner:
-    """A cleanup of ``bucket`` queueing to the bulk queue, with ``time_left()`` seconds left."""
-    return CleanupRunner(s3, MessageSender(bulk.sqs, bulk.queue_url), bucket, time_left=time_left)
+    """A cleanup of ``bucket`` queueing to the bulk queue, with ``time_left()`` seconds left
+    (recording its jobs in ``memory``'s jobs table, with the ledger on, when given)."""
+    return CleanupRunner(
+        s3,
+        MessageSender(bulk.sqs, bulk.queue_url),
+        bucket,
+        time_left=time_left,
+        jobs=memory.jobs() if memory is not None else None,
+        verifying=memory is not None,
+    )
 
 
 def queued_items(bulk: BulkRig) -> list[Any]:
@@ -192,3 +206,56 @@ def test_the_scheduled_handler_runs_the_cleanup(
     assert result["completed"] == ["pending/one.jsonl"]
     assert result["ItemsQueued"] == 1
     assert queued_items(bulk) == ["t1"]
+
+
+def test_a_manifest_is_a_job_counted_from_its_messages_and_named_in_its_report(
+    s3: S3Client,
+    bucket: str,
+    bulk: BulkRig,
+    verify: SqsEventSourceMapping,
+    memory: Memory,
+    emulator: TpnsEmulator,
+    make_client: MakeClient,
+) -> None:
+    # GIVEN three tokens and two accounts bound, and a manifest of them with one bad line
+    bind_pairs(make_client(), "m", 3)
+    lines = [json.dumps({"token": f"mt{i}"}) for i in range(3)]
+    lines += [json.dumps({"account": f"ma{i}", "account_type": 0}) for i in range(2)]
+    lines.insert(2, "{not json")
+    s3.put_object(Bucket=bucket, Key="pending/gdpr.jsonl", Body="\n".join(lines).encode())
+    # WHEN the cleanup runs, then the bulk and verify functions drain their queues
+    (done,) = runner(s3, bulk, bucket, memory=memory).run().completed
+    bulk.esm().drain(max_seconds=60)
+    verify.drain(max_seconds=60)
+    # THEN the report names the job, and the job counts every queued item, applied and verified
+    report = json.loads(
+        s3.get_object(Bucket=bucket, Key="done/gdpr.jsonl.report.json")["Body"].read()
+    )
+    assert report["job_id"] == done.job_id
+    job = memory.jobs().get(done.job_id).to_dict()
+    assert (job["source"], job["operation"], job["operator_type"]) == ("cleanup", "unbind", None)
+    assert job["state"] == "succeeded"
+    assert job["items"] | {"total": 5, "accepted": 5, "pending": 0, "verified": 5} == job["items"]
+    assert job["messages"] == {"total": 2, "done": 2}
+    assert job["result"] == {
+        "manifest": "pending/gdpr.jsonl",
+        "report": "done/gdpr.jsonl.report.json",
+        "lines_rejected": 1,
+    }
+    # AND TPNS no longer holds the tokens or the accounts
+    assert emulator.bindings(ACCESS_ID) == {}
+
+
+def test_a_manifest_uploaded_again_under_its_name_is_a_new_job(
+    s3: S3Client, bucket: str, bulk: BulkRig, memory: Memory
+) -> None:
+    # GIVEN a manifest done once
+    s3.put_object(Bucket=bucket, Key="pending/daily.jsonl", Body=b'{"token": "t1"}\n')
+    (first,) = runner(s3, bulk, bucket, memory=memory).run().completed
+    # WHEN another manifest is uploaded under the same name and the cleanup runs again
+    s3.put_object(Bucket=bucket, Key="pending/daily.jsonl", Body=b'{"token": "t2"}\n')
+    (second,) = runner(s3, bulk, bucket, memory=memory).run().completed
+    # THEN it is a job of its own, its unbinds issued when it was written
+    assert second.job_id != first.job_id
+    assert second.issued_at >= first.issued_at
+    assert [body["job_id"] for body in bulk.queued()] == [first.job_id, second.job_id]

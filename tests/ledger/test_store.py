@@ -11,7 +11,8 @@ import pytest
 from tests.support.ledger_ops import TOKENS, Op, Unbind5, in_issued_order, random_op
 from tests.support.memory import Memory
 from tpns_api.ledger.cells import AccountKey, TokenOp, version
-from tpns_api.ledger.store import AccountUnbind, LedgerStore
+from tpns_api.ledger.items import AccountUnbind
+from tpns_api.ledger.store import LedgerStore
 
 APP = "1500001048"
 

@@ -13,6 +13,7 @@ in the modules of this package, each named for what it holds:
 - ``processes``: free ports, waiting for a port, process trees.
 - ``polling``: ``eventually``, for what TPNS and the queues do asynchronously.
 - ``local_stack``: ``python -m local_stack`` started as a subprocess and used over HTTP.
+- ``cli``: ``tpns-bindings`` run in-process on captured rich consoles, a fake jobs API.
 - ``template``: template.yaml loaded and transformed offline, and pure helpers over it.
 - ``vector``: the vendor's documented signing test vector.
 - ``tpns_client``: an independent signing TPNS client for the emulator tests.

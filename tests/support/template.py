@@ -52,11 +52,13 @@ FUNCTIONS = (*API_FUNCTIONS, "BulkFunction", "CleanupFunction", "VerifyFunction"
 LEDGER_ONLY_FUNCTIONS = ("VerifyFunction",)
 # The functions that call TPNS, and so read its secret (cleanup only queues messages).
 SECRET_READERS = (*API_FUNCTIONS, "BulkFunction", "VerifyFunction")
-# The only resources a policy may name with a wildcard: the cleanup bucket's three prefixes.
+# The only resources a policy may name with a wildcard: the cleanup bucket's three prefixes,
+# and the exports' prefix.
 CLEANUP_PREFIXES = ("pending", "done", "state")
 CLEANUP_OBJECT_RESOURCES = tuple(
     f"${{CleanupBucket.Arn}}/{prefix}/*" for prefix in CLEANUP_PREFIXES
 )
+EXPORT_OBJECTS = "${CleanupBucket.Arn}/exports/*"
 
 Template = dict[str, Any]
 # transform(**parameter_overrides) and deployed(**parameter_overrides) -> a template.

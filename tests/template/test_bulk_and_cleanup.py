@@ -20,6 +20,7 @@ from tests.support.template import (
     AUTH_MODES,
     BASIC_EXECUTION_ROLE,
     CLEANUP_OBJECT_RESOURCES,
+    EXPORT_OBJECTS,
     KMS_KEY_ARN,
     REQUIRED_PARAMETERS,
     XRAY_WRITE_ONLY,
@@ -180,8 +181,8 @@ def test_bulk_function_role_is_least_privilege(deployed: Transform) -> None:
     template = deployed(TpnsSecretKmsKeyArn=KMS_KEY_ARN)
     # WHEN the bulk function's role is read
     role = template["Resources"][role_of(template, "BulkFunction")]["Properties"]
-    # THEN it attaches basic execution, X-Ray write-only, the secret policy and the jobs' and
-    # ledger's write policies only (not AWSLambdaSQSQueueExecutionRole, which may receive and
+    # THEN it attaches basic execution, X-Ray write-only, the secret policy, the jobs' and
+    # ledger's write policies and the ledger's export policy only (not AWSLambdaSQSQueueExecutionRole, which may receive and
     # delete on every queue)
     assert [render(arn, REQUIRED_PARAMETERS) for arn in role["ManagedPolicyArns"]] == [
         BASIC_EXECUTION_ROLE,
@@ -189,6 +190,7 @@ def test_bulk_function_role_is_least_privilege(deployed: Transform) -> None:
         XRAY_WRITE_ONLY,
         {"Ref": "JobsWritePolicy"},
         {"Ref": "LedgerWritePolicy"},
+        {"Ref": "LedgerExportPolicy"},
     ]
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {
@@ -203,6 +205,7 @@ def test_bulk_function_role_is_least_privilege(deployed: Transform) -> None:
         (["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], BULK_QUEUE_ARN),
         ("sqs:SendMessage", BULK_DLQ_ARN),
         ("sqs:SendMessage", {"Fn::GetAtt": ["VerifyQueue", "Arn"]}),
+        ("sqs:SendMessage", BULK_QUEUE_ARN),
     ]
     # AND it may read the secret only (and decrypt it with its key through Secrets Manager)
     assert grants(template, "BulkFunction", "secretsmanager") == [
@@ -215,12 +218,15 @@ def test_bulk_function_role_is_least_privilege(deployed: Transform) -> None:
     assert {
         json.dumps(resource) for _, resource in grants(template, "BulkFunction", "dynamodb")
     } == {json.dumps({"Fn::GetAtt": [table, "Arn"]}) for table in ("JobsTable", "LedgerTable")}
+    # AND it may write an export's pages, under exports/ only
+    assert grants(template, "BulkFunction", "s3") == [("s3:PutObject", EXPORT_OBJECTS)]
     # AND nothing else (logs come from the basic execution policy)
     assert services_granted(template, "BulkFunction") == {
         "sqs",
         "secretsmanager",
         "kms",
         "dynamodb",
+        "s3",
     }
 
 

@@ -22,6 +22,7 @@ from tests.support.template import (
     AUTH_MODES,
     BASIC_EXECUTION_ROLE,
     CLEANUP_OBJECT_RESOURCES,
+    EXPORT_OBJECTS,
     FUNCTIONS,
     KMS_KEY_ARN,
     LEDGER_ONLY_FUNCTIONS,
@@ -328,7 +329,12 @@ def test_secret_parameter_takes_a_reference_never_a_value(sam_template: Template
     assert not pattern.fullmatch('{"access_id": "1500001048", "secret_key": "x"}')
 
 
-QUEUE_AND_BUCKET_VARIABLES = ("BULK_QUEUE_URL", "DEAD_LETTER_QUEUE_URL", "CLEANUP_BUCKET")
+QUEUE_AND_BUCKET_VARIABLES = (
+    "BULK_QUEUE_URL",
+    "DEAD_LETTER_QUEUE_URL",
+    "CLEANUP_BUCKET",
+    "EXPORT_BUCKET",
+)
 
 
 @pytest.mark.parametrize(
@@ -338,7 +344,15 @@ QUEUE_AND_BUCKET_VARIABLES = ("BULK_QUEUE_URL", "DEAD_LETTER_QUEUE_URL", "CLEANU
         ("UnbindFunction", {}),
         ("QueryFunction", {}),
         ("JobsFunction", {"BULK_QUEUE_URL": {"Ref": "BulkQueue"}}),
-        ("BulkFunction", {"DEAD_LETTER_QUEUE_URL": {"Ref": "BulkDeadLetterQueue"}}),
+        (
+            "BulkFunction",
+            {
+                "DEAD_LETTER_QUEUE_URL": {"Ref": "BulkDeadLetterQueue"},
+                # an export's pages: each queues the next, and writes under exports/
+                "BULK_QUEUE_URL": {"Ref": "BulkQueue"},
+                "EXPORT_BUCKET": {"Ref": "CleanupBucket"},
+            },
+        ),
         (
             "CleanupFunction",
             {"BULK_QUEUE_URL": {"Ref": "BulkQueue"}, "CLEANUP_BUCKET": {"Ref": "CleanupBucket"}},
@@ -353,8 +367,9 @@ def test_only_the_producers_know_the_bulk_queue(
     # WHEN the function's queue and bucket variables are read
     variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
     known = {name: variables[name] for name in QUEUE_AND_BUCKET_VARIABLES if name in variables}
-    # THEN the jobs and cleanup functions get the bulk queue URL, the others do not; only the
-    # bulk function knows the dead-letter queue, only cleanup the manifests bucket
+    # THEN the jobs and cleanup functions get the bulk queue URL, and the bulk function for its
+    # exports; the others do not; only the bulk function knows the dead-letter queue, only
+    # cleanup the manifests bucket (and the bulk function, for the exports)
     assert known == expected, function
 
 
@@ -580,6 +595,7 @@ def test_stage_is_throttled_in_every_mode(deployed: Transform, mode: str) -> Non
             "ResourcePath": "/*",
             "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurst"},
             "ThrottlingRateLimit": {"Ref": "ApiThrottleRate"},
+            "MetricsEnabled": True,
         }
     ]
 
@@ -630,8 +646,8 @@ def test_no_policy_grants_wildcard_actions_or_resources(deployed: Transform, mod
             assert "*" not in action, (owner, action)
         for resource in as_list(statement["Resource"]):
             rendered = render(resource, {**REQUIRED_PARAMETERS, "TpnsSecretKmsKeyArn": KMS_KEY_ARN})
-            # (objects under the cleanup bucket's three prefixes are the one allowed pattern)
-            if rendered in CLEANUP_OBJECT_RESOURCES:
+            # (objects under the cleanup bucket's prefixes are the one allowed pattern)
+            if rendered in (*CLEANUP_OBJECT_RESOURCES, EXPORT_OBJECTS):
                 continue
             assert "*" not in json.dumps(rendered), (owner, resource)
 
@@ -642,11 +658,16 @@ OWN_POLICIES = {
     "UnbindFunction": {"TpnsSecretReadPolicy", "LedgerWritePolicy"},
     "QueryFunction": {"TpnsSecretReadPolicy", "LedgerReadPolicy"},
     "JobsFunction": {"TpnsSecretReadPolicy", "JobsWritePolicy"},
-    "BulkFunction": {"TpnsSecretReadPolicy", "JobsWritePolicy", "LedgerWritePolicy"},
+    "BulkFunction": {
+        "TpnsSecretReadPolicy",
+        "JobsWritePolicy",
+        "LedgerWritePolicy",
+        "LedgerExportPolicy",
+    },
     "CleanupFunction": {"JobsWritePolicy"},
     "VerifyFunction": {"TpnsSecretReadPolicy", "JobsWritePolicy", "LedgerWritePolicy"},
 }
-LEDGER_POLICIES = {"LedgerWritePolicy", "LedgerReadPolicy"}
+LEDGER_POLICIES = {"LedgerWritePolicy", "LedgerReadPolicy", "LedgerExportPolicy"}
 
 
 def attached_policies(template: Template, function: str) -> tuple[set[str], set[str]]:
@@ -811,6 +832,7 @@ def test_each_function_may_use_only_its_own_queues(deployed: Transform) -> None:
             (consume, bulk_queue),
             ("sqs:SendMessage", {"Fn::GetAtt": ["BulkDeadLetterQueue", "Arn"]}),
             schedule_verification,
+            ("sqs:SendMessage", bulk_queue),  # an export's next page
         ],
         "CleanupFunction": [("sqs:SendMessage", bulk_queue)],
         "VerifyFunction": [(consume, verify_queue), schedule_verification],
@@ -937,6 +959,7 @@ def test_outputs_name_the_api_queues_bucket_and_layer(deployed: Transform) -> No
         "CleanupScheduleDeadLetterQueueUrl",
         "CleanupFunctionName",
         "TpnsLayerArn",
+        "DashboardUrl",
         "JobsTableName",
         "LedgerTableName",
         "VerifyQueueUrl",

@@ -30,6 +30,7 @@ from tpns_account.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
+from tpns_account.limits import MAX_ITEMS_PER_CALL
 from tpns_account.models import Account, BatchOperation, Query, TokenAccounts
 from tpns_account.pacing import Pacer, Pacing, RateLimiter, RetryPolicy, WindowLimiter
 from tpns_account.payload import QUERY_PATH, Chunk, chunks, override_warnings
@@ -96,7 +97,7 @@ class TpnsClient:
         max_concurrency: int = defaults.MAX_CONCURRENCY,
         max_qps: float | None = None,
         pacing: Pacing = "shared",
-        chunk_size: int = 20,
+        chunk_size: int = MAX_ITEMS_PER_CALL,
         retry: RetryPolicy | None = None,
         time_budget: float = defaults.TIME_BUDGET_S,
         session: requests.Session | None = None,

@@ -1,5 +1,7 @@
-"""The HTTP API v1 of the bundle: route contracts, answers, jobs, OpenAPI.
+"""The bundle over ``tpns_account``: the HTTP API, jobs, the ledger and the queue workflows.
 
-Plain Python over ``tpns_account``; ``tpns_api.lambda_adapter`` is the only module that knows
-Lambda and Powertools.
+``http`` is the API's contract, ``service`` and ``sending`` the synchronous operations,
+``jobs`` and ``ledger`` the DynamoDB-backed memory, ``queue`` the bulk queue and cleanup,
+``store`` DynamoDB itself; ``adapter`` is where API Gateway events and Powertools' logger and
+metrics come in.
 """

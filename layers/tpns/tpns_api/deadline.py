@@ -31,3 +31,13 @@ class Deadline:
 
     def budget(self) -> float:
         return max(0.0, self.at - time.monotonic())
+
+
+#: A queue function keeps this long (or a tenth of its time, if more) to report its batch
+#: before Lambda stops it.
+QUEUE_SAFETY_MARGIN_S = 5.0
+
+
+def queue_batch_budget(remaining_s: float) -> float:
+    """What a queue function's batch may spend on TPNS, of the ``remaining_s`` it has left."""
+    return max(1.0, remaining_s - max(QUEUE_SAFETY_MARGIN_S, remaining_s / 10))

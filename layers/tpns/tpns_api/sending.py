@@ -57,8 +57,22 @@ class Sent:
         accepted = {o.index for o in self.outcomes if o.status == "accepted"}
         return [t for t in self.targets if t.index in accepted]
 
+    @property
+    def converging(self) -> list[Target]:
+        """What to verify when nothing else will send it again: the targets of accepted items
+        and of items TPNS never answered (the ledger holds them; verification pushes them)."""
+        sent = {o.index for o in self.outcomes if o.status in ("accepted", "error")}
+        return [t for t in self.targets if t.index in sent]
+
     def refused_tokens(self) -> set[str]:
-        return {o.result.key for o in self.outcomes if o.status == "failed" and o.result}
+        return self._keys("failed")
+
+    def unanswered_tokens(self) -> set[str]:
+        """Items whose calls failed (TPNS unreachable, timing out): not applied, as we know."""
+        return self._keys("error")
+
+    def _keys(self, status: Status) -> set[str]:
+        return {o.result.key for o in self.outcomes if o.status == status and o.result}
 
 
 def passthrough(operation: BatchOperation) -> Plan:

@@ -38,7 +38,8 @@ class BindingService:
             plan = self.ledger.plan(app_key, operation, request.issued_at_ms, op_id)
         sent = send(self.client, plan, operation, app=request.app, time_budget=deadline.budget())
         if self.ledger is not None:
-            self.ledger.after(app_key, request.app, op_id, sent)
+            # What TPNS did not answer stays in the ledger: verification will push it.
+            self.ledger.after(app_key, request.app, op_id, sent, targets=sent.converging)
         error = sent.first_error()
         if error is not None:
             raise error

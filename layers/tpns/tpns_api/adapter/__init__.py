@@ -1,4 +1,5 @@
-"""The Lambda side of the bundle: the only code that knows API Gateway events and Powertools.
+"""The Lambda side of the API functions: API Gateway events, Powertools' logger and metrics
+(the queue functions read their SQS events with ``tpns_api.queue.messages.records_of``).
 
 ``api.Api`` owns an API function's request cycle (event → request → route → answer),
 ``events`` reads API Gateway's proxy events, ``routing`` matches paths, ``observability``

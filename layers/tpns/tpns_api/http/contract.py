@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol, get_args
 from urllib.parse import unquote
 
 from tpns_account import (
@@ -32,7 +32,8 @@ from tpns_account.validation import MISSING, Validator, invalid, kind
 from tpns_api.errors import PayloadTooLargeError
 from tpns_api.http.request import HttpRequest
 
-Operation = Literal["bind", "unbind"]
+Operation = Literal["bind", "unbind", "backfill", "export"]
+OPERATIONS: Final[tuple[Operation, ...]] = get_args(Operation)
 #: App names, job ids: what the secret's keys and our identifiers may look like.
 NAME_REGEX: Final = rf"[A-Za-z0-9][A-Za-z0-9_.-]{{0,63}}{limits.END}"
 NAME_PATTERN: Final = re.compile(NAME_REGEX)
@@ -49,6 +50,8 @@ UNBIND_TYPE_BY_FIELD: Final[dict[ListField, OperatorType]] = {
     "token_list": OperatorType.UNBIND_ALL_ACCOUNTS,
     "account_list": OperatorType.UNBIND_ALL_TOKENS,
 }
+#: A backfill asks TPNS about tokens or accounts (the query's list fields).
+BACKFILL_FIELDS: Final[tuple[ListField, ...]] = ("token_list", "account_list")
 QUERY_TYPE_BY_FIELD: Final[dict[ListField, QueryType]] = {
     "account_list": QueryType.TOKENS_BY_ACCOUNT,
     "token_list": QueryType.ACCOUNTS_BY_TOKEN,
@@ -86,7 +89,7 @@ class QueryRequest:
 @dataclass(frozen=True, slots=True)
 class JobRequest:
     operation: Operation
-    batch: BatchOperation
+    batch: BatchOperation | None  # None: an export (it has no items)
     app: str | None
     job_id: str | None
     issued_at_ms: int = field(default_factory=now_ms)
@@ -232,33 +235,54 @@ def parse_query(data: Any, *, max_items: int | None = None) -> QueryRequest:
     _known_fields(body, set(QUERY_TYPE_BY_FIELD), "/v1/query")
     list_field = _one_list_field(body, tuple(QUERY_TYPE_BY_FIELD))
     operator = QUERY_TYPE_BY_FIELD[list_field]
-    declared = _declared_operator(body)
-    if declared is not None and declared != operator:
-        raise invalid(
-            "operator_type",
-            f"{declared} disagrees with {list_field}, which means query {int(operator)}",
-        )
+    _agrees(_declared_operator(body), operator, f"{list_field}, which means query")
     _check_size(body, list_field, max_items)
+    app, v, platform, default_type = _common_fields(body)
+    return QueryRequest(Query.from_fields(operator, body, v, platform, default_type), app)
+
+
+def _agrees(declared: int | None, operator: int, meaning: str) -> None:
+    """A given ``operator_type`` must be the one the route and list field mean."""
+    if declared is not None and declared != operator:
+        raise invalid("operator_type", f"{declared} disagrees with {meaning} {int(operator)}")
+
+
+def _common_fields(body: Mapping[str, Any]) -> tuple[str | None, Validator, str | None, int | None]:
+    """``app``, ``platform`` and the top-level ``account_type``, with the validator that read
+    them (the list field is read next, reporting into the same validator)."""
     app = _app(body)
     v = Validator()
     platform = v.platform(body)
     default_type = v.default_account_type(body)
     v.raise_if_any()
-    return QueryRequest(Query.from_fields(operator, body, v, platform, default_type), app)
+    return app, v, platform, default_type
 
 
 def parse_job(data: Any, *, duplicates: Duplicates = "merge") -> JobRequest:
-    """A bulk job body: ``operation`` plus a bind or unbind body, of any size."""
+    """A bulk job body: ``operation`` plus a bind or unbind body, of any size; or a backfill:
+    the tokens or accounts whose bindings in TPNS the ledger should learn."""
     body = _object(data)
     operation = body.get("operation")
-    if operation not in ("bind", "unbind"):
-        raise invalid("operation", "must be 'bind' or 'unbind'")
+    if operation not in OPERATIONS:
+        raise invalid("operation", "must be 'bind', 'unbind', 'backfill' or 'export'")
     job_id = parse_name("job_id", body.get("job_id", MISSING))
     rest = {k: v for k, v in body.items() if k not in ("operation", "job_id")}
     if operation == "bind":
         _known_fields(rest, {"token_accounts"}, "a bind job")
         request = _bind_or_unbind(rest, "bind", duplicates)
         return JobRequest("bind", request.operation, request.app, job_id)
+    if operation == "export":
+        for name in rest:
+            if name != "app":
+                raise invalid(str(name), "is not accepted by an export job (it takes app only)")
+        return JobRequest("export", None, _app(rest), job_id)
+    if operation == "backfill":
+        if "operator_type" in rest:
+            raise invalid("operator_type", "a backfill takes none: it only asks TPNS")
+        _known_fields(rest, set(BACKFILL_FIELDS), "a backfill job")
+        _one_list_field(rest, BACKFILL_FIELDS)
+        request = _bind_or_unbind(rest, "unbind", duplicates)
+        return JobRequest("backfill", request.operation, request.app, job_id)
     _known_fields(rest, set(UNBIND_TYPE_BY_FIELD), "an unbind job")
     request = _bind_or_unbind(rest, "unbind", duplicates)
     return JobRequest("unbind", request.operation, request.app, job_id)
@@ -326,17 +350,9 @@ def _bind_or_unbind(
     else:
         list_field = _one_list_field(body, tuple(UNBIND_TYPE_BY_FIELD))
         operator = UNBIND_TYPE_BY_FIELD[list_field]
-        if declared is not None and declared != operator:
-            raise invalid(
-                "operator_type",
-                f"{declared} disagrees with {list_field}, which means {int(operator)}",
-            )
+        _agrees(declared, operator, f"{list_field}, which means")
     _check_size(body, list_field, max_items)
-    app = _app(body)
-    v = Validator()
-    platform = v.platform(body)
-    default_type = v.default_account_type(body)
-    v.raise_if_any()
+    app, v, platform, default_type = _common_fields(body)
     batch = BatchOperation.from_fields(operator, body, v, platform, default_type, duplicates)
     return BatchRequest(batch, app)
 

@@ -28,6 +28,7 @@ class JobLookup:
     job_id: str
     limit: int = DEFAULT_PAGE
     cursor: str | None = None
+    base_path: str = ""  # the stage prefix the caller used, for the URLs answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,7 @@ def job_lookup_request(request: HttpRequest, service: object = None) -> JobLooku
     job_id = path_parameter(request, "job_id")
     if not NAME_PATTERN.match(job_id):
         raise invalid("job_id", f"must be {NAME_RULE}")
-    return JobLookup(job_id, *_page(request))
+    return JobLookup(job_id, *_page(request), base_path=request.base_path)
 
 
 def token_bindings_request(request: HttpRequest, service: object = None) -> BindingsLookup:

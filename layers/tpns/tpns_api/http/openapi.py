@@ -12,246 +12,22 @@ import json
 from functools import cache
 from typing import Any
 
-from tpns_account import limits
-from tpns_api.http import contract
+from tpns_api.http import contract, lookups
+from tpns_api.http.schemas import APP, NAME, Schema, ref, schemas
+from tpns_api.http.schemas import pattern as _pattern
 
 JSON = "application/json"
-Schema = dict[str, Any]
-
-
-def ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _pattern(regex: str) -> str:
-    return f"^{regex}"
-
-
-UNIQUE = (
-    " Each at most once: a token (or an account of one type) listed twice is refused with 400"
-    " (the spec can only say it of identical items)."
-)
-
-
-def _list(item: Schema, description: str, *, unique: bool) -> Schema:
-    """A list field; a synchronous request refuses repeats, a job merges them."""
-    schema: Schema = {"type": "array", "minItems": 1, "items": item}
-    if unique:
-        return {**schema, "uniqueItems": True, "description": description + UNIQUE}
-    return {**schema, "description": description + " Repeats are merged (see merged_duplicates)."}
-
-
-TOKEN: Schema = {
-    "type": "string",
-    "minLength": limits.TOKEN_MIN_BYTES,
-    "maxLength": limits.TOKEN_MAX_BYTES,
-    "pattern": _pattern(limits.TOKEN_REGEX),
-    "description": f"A TPNS device token: 1-64 bytes of {limits.TOKEN_CHARACTERS}.",
-    "example": "token1",
-}
-ACCOUNT_NAME: Schema = {
-    "type": "string",
-    "minLength": 1,
-    "maxLength": limits.ACCOUNT_MAX_CHARS,
-    "pattern": _pattern(limits.ACCOUNT_REGEX),
-    "description": (
-        f"At least {limits.ACCOUNT_MIN_BYTES} bytes of UTF-8 (one CJK character is 3) and at "
-        f"most {limits.ACCOUNT_MAX_CHARS} characters; not blank, no control characters."
-    ),
-    "example": "926@126.com",
-}
-ACCOUNT_TYPE: Schema = {
-    "type": "integer",
-    "enum": sorted(limits.ACCOUNT_TYPES),
-    "description": (
-        "TPNS account type: 0 default, 1-16 custom, 1002 mobile, 1005 email... When absent, "
-        "none is sent and TPNS applies its default (0)."
-    ),
-}
-NAME: Schema = {"type": "string", "pattern": _pattern(contract.NAME_REGEX)}
-APP: Schema = {
-    **NAME,
-    "description": (
-        "Which app of the secret to use; omitted: its default app. A name the secret does not "
-        "hold answers 400 unknown_app."
-    ),
-    "example": "default",
-}
-
-
-def _schemas() -> dict[str, Schema]:
-    account = {
-        "type": "object",
-        "required": ["account"],
-        "additionalProperties": False,
-        "properties": {"account": ref("AccountName"), "account_type": ref("AccountType")},
-    }
-
-    def token_accounts(*, unique: bool) -> Schema:
-        accounts: Schema = {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": limits.MAX_ACCOUNTS_PER_TOKEN_ENTRY,
-            "items": ref("Account"),
-        }
-        return {
-            "type": "object",
-            "required": ["token", "account_list"],
-            "additionalProperties": False,
-            "properties": {
-                "token": ref("Token"),
-                "account_list": {**accounts, "uniqueItems": True} if unique else accounts,
-            },
-        }
-
-    common = {
-        "app": APP,
-        "platform": {
-            "type": "string",
-            "enum": sorted(limits.PLATFORMS),
-            "description": "Deprecated by TPNS; passed through.",
-        },
-        "account_type": {
-            **ref("AccountType"),
-            "description": "The type of every account element that has none.",
-        },
-    }
-    items = {
-        "token_accounts": "Tokens and their accounts.",
-        "token_list": "Tokens.",
-        "account_list": "Accounts.",
-    }
-    item_schemas = {"token_list": ref("Token"), "account_list": ref("Account")}
-
-    def body(list_field: str, operators: list[int], *, unique: bool = True) -> Schema:
-        description = items[list_field]
-        if list_field == "token_accounts":
-            item = ref("TokenAccounts" if unique else "JobTokenAccounts")
-        else:
-            item = item_schemas[list_field]
-        return {
-            "type": "object",
-            "required": [list_field],
-            "additionalProperties": False,
-            "properties": {
-                list_field: _list(item, description, unique=unique),
-                **common,
-                "operator_type": {
-                    "type": "integer",
-                    "enum": operators,
-                    "description": "Optional; derived from the route and list field, must agree.",
-                },
-            },
-        }
-
-    def job(operation: str, list_field: str, operators: list[int]) -> Schema:
-        branch = body(list_field, operators, unique=False)
-        branch["properties"] = {
-            "operation": {"const": operation},
-            "job_id": {**NAME, "description": "Optional; generated when absent."},
-            **branch["properties"],
-        }
-        branch["required"] = ["operation", list_field]
-        return branch
-
-    nullable_type = {"type": ["integer", "null"], "description": "null: none was given."}
-    item_result = {
-        "type": "object",
-        "required": ["index", "status", "code"],
-        "properties": {
-            "index": {"type": "integer"},
-            "token": {"type": "string"},
-            "account": {"type": "string"},
-            "account_type": nullable_type,
-            "status": {"type": "string", "enum": ["accepted", "failed", "found", "not_found"]},
-            "code": {"type": "integer", "description": "TPNS per-item code (0 = success)."},
-            "reason": {"type": "string"},
-        },
-    }
-    return {
-        "Token": TOKEN,
-        "AccountName": ACCOUNT_NAME,
-        "AccountType": ACCOUNT_TYPE,
-        "Account": account,
-        "TokenAccounts": token_accounts(unique=True),
-        "JobTokenAccounts": token_accounts(unique=False),
-        "BindBody": body("token_accounts", [1, 2]),
-        "UnbindBody": {
-            "oneOf": [
-                body("token_accounts", [3]),
-                body("token_list", [4]),
-                body("account_list", [5]),
-            ]
-        },
-        "QueryBody": {"oneOf": [body("account_list", [1]), body("token_list", [2])]},
-        "JobBody": {
-            "oneOf": [
-                job("bind", "token_accounts", [1, 2]),
-                job("unbind", "token_accounts", [3]),
-                job("unbind", "token_list", [4]),
-                job("unbind", "account_list", [5]),
-            ]
-        },
-        "ItemResult": item_result,
-        "BatchAnswer": {
-            "type": "object",
-            "properties": {
-                "operation": {"type": "string", "enum": ["bind", "unbind"]},
-                "operator_type": {"type": "integer"},
-                "accepted": {"type": "integer"},
-                "failed": {"type": "integer"},
-                "results": {"type": "array", "items": ref("ItemResult")},
-                "warnings": {"type": "array", "items": {"type": "string"}},
-            },
-        },
-        "QueryAnswer": {
-            "type": "object",
-            "properties": {
-                "operation": {"type": "string", "enum": ["query"]},
-                "operator_type": {"type": "integer", "enum": [1, 2]},
-                "account_tokens": {"type": "array", "items": {"type": "object"}},
-                "token_accounts": {"type": "array", "items": {"type": "object"}},
-                "found": {"type": "integer"},
-                "not_found": {"type": "integer"},
-                "results": {"type": "array", "items": ref("ItemResult")},
-            },
-        },
-        "JobAccepted": {
-            "type": "object",
-            "properties": {
-                "job_id": {"type": "string"},
-                "operation": {"type": "string"},
-                "operator_type": {"type": "integer"},
-                "items": {"type": "integer"},
-                "merged_duplicates": {"type": "integer"},
-                "messages": {"type": "integer"},
-            },
-        },
-        "Error": {
-            "type": "object",
-            "required": ["error"],
-            "properties": {
-                "error": {
-                    "type": "object",
-                    "required": ["code", "message"],
-                    "properties": {
-                        "code": {"type": "string", "example": "validation_error"},
-                        "message": {"type": "string"},
-                        "details": {"type": "array", "items": {"type": "object"}},
-                    },
-                },
-                "request_id": {"type": ["string", "null"]},
-            },
-        },
-    }
 
 
 ERROR_MEANINGS = {
     400: "Invalid request (the message names the field), or unknown app (`unknown_app`).",
+    404: "No such job (`job_not_found`), or no ledger in this deployment (`ledger_off`).",
+    409: "job_id taken (`job_exists`), or the Idempotency-Key's first request still running.",
+    422: "The Idempotency-Key was used with another body (`idempotency_key_reused`).",
     413: "More items than a synchronous request takes; use POST /v1/jobs.",
     429: "TPNS is throttling the app; see Retry-After.",
     502: "TPNS refused the credentials, configuration or app state (tpns_code in details).",
-    503: "TPNS (or the queue) unreachable after retries.",
+    503: "TPNS, the queue or DynamoDB unreachable after retries (nothing was sent).",
     504: "TPNS timed out after retries.",
 }
 
@@ -273,6 +49,39 @@ def _post(summary: str, body: str, answer: str, ok: int = 200) -> dict[str, Any]
     }
 
 
+def _jobs_post() -> dict[str, Any]:
+    operation = _post(
+        "Queue a bulk bind, unbind, backfill or export of any size", "JobBody", "JobAccepted", 202
+    )
+    operation["parameters"] = [
+        {
+            "name": contract.IDEMPOTENCY_KEY,
+            "in": "header",
+            "required": False,
+            "description": "The same key and body within 24 h answer the same job again.",
+            "schema": {"type": "string", "pattern": _pattern(contract.IDEMPOTENCY_KEY_REGEX)},
+        }
+    ]
+    operation["responses"] = {
+        **operation["responses"],
+        **errors(409, 422),
+    }
+    operation["responses"]["202"]["headers"] = {
+        "Location": {"schema": {"type": "string"}, "description": "Where to watch the job."}
+    }
+    operation["responses"].pop("413")
+    return operation
+
+
+def _read(summary: str, answer: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    """A GET answered from the bundle's own tables (jobs, ledger)."""
+    return {
+        "summary": summary,
+        "parameters": parameters,
+        "responses": {**_ok(answer), **errors(400, 404, 503)},
+    }
+
+
 def _query_parameter(name: str, schema: Schema) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": schema}
 
@@ -282,6 +91,19 @@ def _path_parameter(name: str, schema: Schema) -> dict[str, Any]:
 
 
 APP_PARAMETER = _query_parameter("app", APP)
+JOB_ID_PARAMETER = _path_parameter("job_id", NAME)
+PAGE_PARAMETERS = [
+    _query_parameter(
+        "limit",
+        {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": lookups.MAX_PAGE,
+            "default": lookups.DEFAULT_PAGE,
+        },
+    ),
+    _query_parameter("cursor", {"type": "string", "pattern": _pattern(lookups.CURSOR_REGEX)}),
+]
 
 
 def _lookup(summary: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
@@ -297,7 +119,7 @@ def build_spec() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "TPNS account bindings",
-            "version": "1.0.0",
+            "version": "1.1.0",
             "description": (
                 "Bind, unbind and query Tencent Push (TPNS) token-account bindings. "
                 "Bind and unbind answers say `accepted`: TPNS applies them asynchronously."
@@ -336,14 +158,39 @@ def build_spec() -> dict[str, Any]:
                     [_path_parameter("token", ref("Token")), APP_PARAMETER],
                 )
             },
-            "/v1/jobs": {
-                "post": _post(
-                    "Queue a bulk bind/unbind of any size", "JobBody", "JobAccepted", ok=202
+            "/v1/jobs": {"post": _jobs_post()},
+            "/v1/jobs/{job_id}": {
+                "get": _read("A job: its state and counts", "Job", [JOB_ID_PARAMETER])
+            },
+            "/v1/jobs/{job_id}/failures": {
+                "get": _read(
+                    "A page of a job's failed, dead-lettered and unverified items",
+                    "JobFailures",
+                    [JOB_ID_PARAMETER, *PAGE_PARAMETERS],
+                )
+            },
+            "/v1/tokens/{token}/bindings": {
+                "get": _read(
+                    "What the ledger holds for a token (not asking TPNS)",
+                    "Bindings",
+                    [_path_parameter("token", ref("Token")), APP_PARAMETER],
+                )
+            },
+            "/v1/accounts/{account}/bindings": {
+                "get": _read(
+                    "A page of the tokens the ledger holds for an account (not asking TPNS)",
+                    "Bindings",
+                    [
+                        _path_parameter("account", ref("AccountName")),
+                        _query_parameter("account_type", ref("AccountType")),
+                        APP_PARAMETER,
+                        *PAGE_PARAMETERS,
+                    ],
                 )
             },
         },
         "components": {
-            "schemas": _schemas(),
+            "schemas": schemas(),
             "securitySchemes": {
                 "sigv4": {
                     "type": "apiKey",

@@ -101,7 +101,7 @@ class Job:
 
     job_id: str
     operation: str
-    operator_type: int
+    operator_type: int | None  # None: a cleanup's mix of op 4 (tokens) and op 5 (accounts)
     app: str | None
     source: Source
     created_at: float
@@ -143,7 +143,8 @@ class Job:
             return "failed"
         return "completed_with_failures"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, base_path: str = "") -> dict[str, Any]:
+        """The job as ``GET /v1/jobs/{job_id}`` answers it (URLs under ``base_path``)."""
         counts = self.counts
         items: dict[str, Any] = {"total": self.items_total, **counts.as_values()}
         items["pending"] = self.pending
@@ -159,7 +160,7 @@ class Job:
             "finished_at": iso(self.finished_at),
             "items": items,
             "messages": {"total": self.messages_total, "done": self.messages_done},
-            "failures_url": f"/v1/jobs/{self.job_id}/failures",
+            "failures_url": f"{base_path}/v1/jobs/{self.job_id}/failures",
         }
         if self.result:
             body["result"] = dict(self.result)

@@ -27,6 +27,7 @@ from tpns_api.store.dynamo import ConditionFailedError, Item, Key, Table
 logger = logging.getLogger(__name__)
 
 DAY_S: Final = 86_400
+DEFAULT_RETENTION_DAYS: Final = 30  # the template's JobRetentionDays
 #: SQS keeps a message 14 days at most: no message of a job arrives later than this after it
 #: was made, so a job still unfinished then never will be. Its records expire by then too.
 MAX_JOB_LIFE_S: Final = 14 * DAY_S
@@ -57,7 +58,7 @@ def failure_key(job_id: str, index: int) -> Key:
 class NewJob:
     job_id: str
     operation: str
-    operator_type: int
+    operator_type: int | None
     app: str | None
     source: Source
     items_total: int | None
@@ -68,7 +69,7 @@ class NewJob:
 @dataclass
 class JobStore:
     table: Table
-    retention_days: int = 30
+    retention_days: int = DEFAULT_RETENTION_DAYS
     clock: Callable[[], float] = time.time
 
     def create(self, job: NewJob) -> bool:
@@ -138,6 +139,31 @@ class JobStore:
         except ConditionFailedError:
             return None
         return self._finish_if_done(item)
+
+    def part_settled(self, job_id: str, part: str) -> bool:
+        """Whether the job counted this message part already."""
+        item = self.table.get(job_key(job_id))
+        return item is not None and part in (item.get("parts") or set())
+
+    def fail(self, job_id: str, reason: str) -> None:
+        """End a job that never got going (its work could not be queued): failed, and why."""
+        now = self.now()
+        try:
+            self.table.update(
+                job_key(job_id),
+                "SET finished_at = :now, #state = :failed, #result = :result, "
+                "expires_at = :expires, updated_at = :now",
+                names={"#state": "state", "#result": "result"},
+                values={
+                    ":now": now,
+                    ":failed": "failed",
+                    ":result": {"error": reason},
+                    ":expires": now + self.retention_days * DAY_S,
+                },
+                condition="attribute_exists(pk) AND attribute_not_exists(finished_at)",
+            )
+        except ConditionFailedError:
+            logger.info("job %s had finished already; left as it is", job_id)
 
     def set_result(self, job_id: str, result: Mapping[str, Any]) -> None:
         """What the job produced (an export's objects)."""
@@ -240,7 +266,7 @@ def job_of(item: Mapping[str, Any]) -> Job:
     return Job(
         job_id=str(item["job_id"]),
         operation=str(item["operation"]),
-        operator_type=int(item["operator_type"]),
+        operator_type=item.get("operator_type"),
         app=item.get("app"),
         source=item.get("source", "api"),
         created_at=float(item["created_at"]),

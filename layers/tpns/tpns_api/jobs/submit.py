@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tpns_account import CredentialsProvider, SecretsManagerCredentials, Settings, SettingsError
+from tpns_account.validation import invalid
 from tpns_api.deadline import Deadline
 from tpns_api.errors import BundleError, QueueUnavailableError
 from tpns_api.http.answers import ApiResponse
@@ -27,7 +28,9 @@ from tpns_api.jobs.idempotency import IdempotencyStore
 from tpns_api.jobs.model import Counts, Failure
 from tpns_api.jobs.store import JobStore, NewJob
 from tpns_api.jobs.wiring import jobs_from_env
-from tpns_api.queue.messages import job_messages
+from tpns_api.ledger.export import ExportPage
+from tpns_api.ledger.wiring import ledger_on
+from tpns_api.queue.messages import BACKFILL, job_messages
 from tpns_api.queue.sqs import MessageSender
 
 logger = logging.getLogger(__name__)
@@ -64,12 +67,16 @@ class JobSubmitter:
             credentials,
             jobs,
             IdempotencyStore(jobs.table, clock),
-            verifying=bool(os.environ.get("LEDGER_TABLE")),
+            verifying=ledger_on(),
         )
 
     def submit(self, job: JobRequest, deadline: Deadline) -> ApiResponse:
         """Record the job, queue its messages; 202 with where to watch it."""
         self.credentials.get(job.app)  # an unknown app is refused now, not in the DLQ later
+        if job.operation in ("backfill", "export") and not self.verifying:
+            raise invalid(
+                "operation", f"{job.operation} needs the ledger: this deployment keeps none"
+            )
         job_id = job.job_id or uuid.uuid4().hex
         key = job.idempotency_key
         resuming = False
@@ -78,24 +85,7 @@ class JobSubmitter:
             if claim.kind == "replay" and claim.answer is not None:
                 return self._accepted(job, {**claim.answer, "replayed": True})
             job_id, resuming = claim.job_id, claim.kind == "resume"
-        head: dict[str, Any] = {
-            "operation": job.operation,
-            "job_id": job_id,
-            "issued_at": job.issued_at_ms,
-        }
-        if job.app:
-            head["app"] = job.app
-        messages = list(job_messages(job.batch, head))
-        new = NewJob(
-            job_id,
-            job.operation,
-            job.batch.wire_operator_type,
-            job.app,
-            "api",
-            len(job.batch.items),
-            len(messages),
-            self.verifying,
-        )
+        new, messages, answer = self._plan(job, job_id)
         if not self.jobs.create(new) and not resuming:
             if key is not None:
                 self.idempotency.release(job.caller, key)
@@ -105,20 +95,40 @@ class JobSubmitter:
         except QueueUnavailableError as exc:
             raise self._not_queued(job, job_id, messages, exc) from None
         logger.info(
-            "job %s queued: %d items in %d messages", job_id, new.items_total, len(messages)
+            "job %s queued: %s items in %d messages", job_id, new.items_total, len(messages)
         )
-        answer = {
-            "job_id": job_id,
-            "state": "queued",
-            "operation": job.operation,
-            "operator_type": job.batch.wire_operator_type,
+        if key is not None:
+            self.idempotency.complete(job.caller, key, answer)
+        return self._accepted(job, answer)
+
+    def _plan(self, job: JobRequest, job_id: str) -> tuple[NewJob, list[str], dict[str, Any]]:
+        """The job's record, its messages, and the answer that says what was queued."""
+        answer: dict[str, Any] = {"job_id": job_id, "state": "queued", "operation": job.operation}
+        if job.batch is None:  # an export: its first page; each page queues the next
+            new = NewJob(job_id, "export", None, job.app, "export", None, None, False)
+            messages = [ExportPage(job_id, job.app).to_json()]
+            return new, messages, {**answer, "operator_type": None, "items": None, "messages": 1}
+        head: dict[str, Any] = {"operation": job.operation, "job_id": job_id}
+        head |= {"issued_at": job.issued_at_ms, **({"app": job.app} if job.app else {})}
+        messages = list(job_messages(job.batch, head))
+        backfill = job.operation == "backfill"
+        new = NewJob(
+            job_id,
+            job.operation,
+            None if backfill else job.batch.wire_operator_type,
+            job.app,
+            "backfill" if backfill else "api",
+            len(job.batch.items),
+            len(messages),
+            self.verifying and not backfill,  # a backfill writes nothing to TPNS to verify
+        )
+        answer |= {
+            "operator_type": new.operator_type,
             "items": len(job.batch.items),
             "merged_duplicates": job.batch.merged_duplicates,
             "messages": len(messages),
         }
-        if key is not None:
-            self.idempotency.complete(job.caller, key, answer)
-        return self._accepted(job, answer)
+        return new, messages, answer
 
     def _not_queued(
         self, job: JobRequest, job_id: str, messages: list[str], exc: QueueUnavailableError
@@ -132,8 +142,12 @@ class JobSubmitter:
                 f"{exc.message}; send the same request with the same Idempotency-Key to "
                 f"finish job {job_id}"
             )
+        if job.batch is None:
+            self.jobs.fail(job_id, NOT_QUEUED)
+            return QueueUnavailableError(f"{exc.message}; job {job_id} failed; send it again")
         for index in exc.unsent:
             body = json.loads(messages[index])
+            body = body.get(BACKFILL, body)
             items = body[job.batch.list_field]
             failures = [
                 Failure.of_item(body["offset"] + i, "failed", item, reason=NOT_QUEUED)
@@ -147,7 +161,7 @@ class JobSubmitter:
 
     def status(self, lookup: JobLookup) -> ApiResponse:
         """``GET /v1/jobs/{job_id}``: its state and counts."""
-        return ApiResponse(200, self.jobs.get(lookup.job_id).to_dict())
+        return ApiResponse(200, self.jobs.get(lookup.job_id).to_dict(lookup.base_path))
 
     def failures(self, lookup: JobLookup) -> ApiResponse:
         """``GET /v1/jobs/{job_id}/failures``: a page of its failed items."""

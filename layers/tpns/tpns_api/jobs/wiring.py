@@ -6,7 +6,7 @@ import os
 import time
 from collections.abc import Callable
 
-from tpns_api.jobs.store import JobStore
+from tpns_api.jobs.store import DEFAULT_RETENTION_DAYS, JobStore
 from tpns_api.store.dynamo import Table, dynamodb_client
 
 
@@ -15,5 +15,5 @@ def jobs_from_env(clock: Callable[[], float] = time.time) -> JobStore | None:
     name = os.environ.get("JOBS_TABLE", "").strip()
     if not name:
         return None
-    retention = int(os.environ.get("JOB_RETENTION_DAYS", "30"))
+    retention = int(os.environ.get("JOB_RETENTION_DAYS", "") or DEFAULT_RETENTION_DAYS)
     return JobStore(Table(dynamodb_client(), name), retention, clock)

@@ -23,7 +23,8 @@ from tpns_account import Account, BatchOperation, OperatorType, TokenAccounts
 from tpns_account.models import Item
 from tpns_account.payload import override_warnings
 from tpns_api.ledger.cells import TokenOp
-from tpns_api.ledger.store import AccountUnbind, LedgerStore, Recorded
+from tpns_api.ledger.items import AccountUnbind, Recorded
+from tpns_api.ledger.store import LedgerStore
 
 TargetKind = Literal["token", "account"]
 

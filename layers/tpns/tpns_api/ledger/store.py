@@ -1,21 +1,15 @@
 """The binding ledger in DynamoDB: record operations (last issued wins), read what is bound.
 
-Items of the ledger table (keys ``pk``, ``sk``), per TPNS app (its AccessID):
+Its items are described in ``tpns_api.ledger.items``.
 
-| item | pk | sk |
-|---|---|---|
-| a token's cells (``tpns_api.ledger.cells``) | ``T#<app>#<token>`` | ``T`` |
-| the last op 5 of an account and type | ``A#<app>#<account>`` | ``<type>`` |
-| an index entry: this token was bound to the account | ``A#<app>#<account>`` | ``<type>#<token>`` |
-| what TPNS answered an operation (refused tokens) | ``O#<app>#<op>`` | ``S`` |
-| the verification of an operation on a token | ``T#<app>#<token>`` | ``V#<op>`` |
-
-A token's item is written with optimistic concurrency: read, apply the operation
-(``cells.apply``), and write it back on condition that nobody wrote it meanwhile (``rev``), up
-to 100 tokens per transaction; a conflict is read again and reapplied. The index entries and
-facts are immutable and idempotent, written in batches without conditions. Whether a cell is
-bound also depends on its account's op 5 version, read at the same time, so an op 5 and a bind
-of the same account resolve by ``issued_at`` whatever order they are recorded in.
+An operation newer than everything its token's item holds (``top``) is written blind, in one
+transaction with its index entries and, for a bind, a check per account that no later op 5
+unbound it: the usual case, one round trip. Any other is recorded with optimistic concurrency:
+read, apply (``cells.apply``), and write back on condition that nobody wrote it meanwhile
+(``rev``), up to 100 tokens per transaction; a conflict is read again and reapplied. Index
+entries and facts are immutable and idempotent, written in batches without conditions. Whether
+a cell is bound also depends on its account's op 5 version, so an op 5 and a bind of the same
+account resolve by ``issued_at`` whatever order they are recorded in.
 """
 
 from __future__ import annotations
@@ -29,6 +23,17 @@ from typing import TYPE_CHECKING, Any
 
 from tpns_api.ledger import cells
 from tpns_api.ledger.cells import AccountKey, Cell, TokenOp
+from tpns_api.ledger.items import (
+    AccountUnbind,
+    AccountUnbindRecorded,
+    Binding,
+    Recorded,
+    account_unbind_key,
+    index_key,
+    op_key,
+    token_key,
+    verification_key,
+)
 from tpns_api.store.dynamo import (
     MAX_TRANSACTION,
     Item,
@@ -47,83 +52,6 @@ logger = logging.getLogger(__name__)
 
 ROUNDS = 8  # read-apply-write rounds before contention counts as unavailability
 QUERY_CONCURRENCY = 16  # an op 5 message queries this many accounts' partitions at once
-
-
-def token_key(app: str, token: str) -> Key:
-    return {"pk": f"T#{app}#{token}", "sk": "T"}
-
-
-def account_unbind_key(app: str, account: str, account_type: int) -> Key:
-    return {"pk": f"A#{app}#{account}", "sk": str(account_type)}
-
-
-def index_key(app: str, account: str, account_type: int, token: str) -> Key:
-    return {"pk": f"A#{app}#{account}", "sk": f"{account_type}#{token}"}
-
-
-def op_key(app: str, op_id: str) -> Key:
-    return {"pk": f"O#{app}#{op_id}", "sk": "S"}
-
-
-def verification_key(app: str, token: str, op_id: str) -> Key:
-    return {"pk": f"T#{app}#{token}", "sk": f"V#{op_id}"}
-
-
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    """A token operation once in the ledger: what newer operations had decided, and what is
-    now bound to the token (for a bind: what TPNS should hold)."""
-
-    op: TokenOp
-    superseded: bool
-    superseded_accounts: frozenset[AccountKey]
-    bound: tuple[Cell, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class AccountUnbind:
-    """An op 5 of one account and type."""
-
-    account: str
-    account_type: int
-    version: str
-    op_id: str
-
-    @property
-    def key(self) -> AccountKey:
-        return (self.account, self.account_type)
-
-
-@dataclass(frozen=True, slots=True)
-class AccountUnbindRecorded:
-    """An op 5 once in the ledger; ``newer_holders`` are tokens a later bind gave the account
-    again (TPNS must keep those), ``older_holders`` those this op 5 unbinds."""
-
-    op: AccountUnbind
-    superseded: bool
-    older_holders: tuple[str, ...] = ()
-    newer_holders: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Binding:
-    """One bound account of a token, as the ledger's reads answer it."""
-
-    token: str
-    account: str
-    account_type: int
-    issued_at: int
-    state: str  # pending | applied | failed | verified | unverified
-    op_id: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "token": self.token,
-            "account": self.account,
-            "account_type": self.account_type,
-            "issued_at": self.issued_at,
-            "state": self.state,
-        }
 
 
 @dataclass
@@ -321,9 +249,21 @@ class LedgerStore:
             }
         }
 
-    def record_sent(self, app: str, op_id: str, refused_tokens: Iterable[str]) -> None:
-        """TPNS accepted the operation (but for ``refused_tokens``): its cells are applied."""
-        self.table.put_many([{**op_key(app, op_id), "refused": set(refused_tokens) or None}])
+    def record_sent(
+        self,
+        app: str,
+        op_id: str,
+        refused_tokens: Iterable[str],
+        unanswered_tokens: Iterable[str] = (),
+    ) -> None:
+        """TPNS accepted the operation, but for ``refused_tokens`` (failed) and
+        ``unanswered_tokens`` (its calls failed: still pending); its other cells are applied."""
+        fact = {
+            **op_key(app, op_id),
+            "refused": set(refused_tokens) or None,
+            "unanswered": set(unanswered_tokens) or None,
+        }
+        self.table.put_many([fact])
 
     def record_verifications(self, app: str, results: Iterable[tuple[str, str, bool]]) -> None:
         """(token, op, verified?): whether TPNS was found holding what the operation set."""
@@ -349,6 +289,22 @@ class LedgerStore:
             return {}
         found = self.table.get_many([{"pk": pk, "sk": sk} for pk, sk in keys])
         return {keys[pair]: str(item["u"]) for pair, item in found.items() if item.get("u")}
+
+    def page_of_bindings(
+        self, app: str, *, start: Key | None, limit: int
+    ) -> tuple[list[Binding], Key | None]:
+        """The bindings of the tokens in one page of a scan of the table (every binding of the
+        app, page after page); where the next page starts (None: that was the last)."""
+        items, next_start = self.table.scan(segment=0, segments=1, start=start, limit=limit)
+        prefix = token_key(app, "")["pk"]
+        tokens = {
+            str(item["token"]): item
+            for item in items
+            if item.get("sk") == "T" and str(item.get("pk", "")).startswith(prefix)
+        }
+        unbinds = self.account_unbinds(app, cells.accounts_needing_unbind_state(tokens.values()))
+        held = {token: cells.bound(item, unbinds) for token, item in sorted(tokens.items())}
+        return self._bindings(app, held), next_start
 
     def token_bindings(self, app: str, token: str) -> list[Binding]:
         """A token's bound accounts, with their state."""
@@ -463,7 +419,12 @@ class LedgerStore:
             if verified is not None:
                 state = "verified" if verified.get("verified") else "unverified"
             elif sent is not None:
-                state = "failed" if token in (sent.get("refused") or set()) else "applied"
+                if token in (sent.get("refused") or set()):
+                    state = "failed"
+                elif token in (sent.get("unanswered") or set()):
+                    state = "pending"
+                else:
+                    state = "applied"
             else:
                 state = "pending"
             bindings.append(

@@ -7,7 +7,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from tpns_account import BatchOperation, SettingsError
+from tpns_api.jobs.store import JobStore
 from tpns_api.ledger.cells import version
+from tpns_api.ledger.export import Exporter
 from tpns_api.ledger.plan import Plan, Planner, Target
 from tpns_api.ledger.store import LedgerStore
 from tpns_api.ledger.verify import VerifyScheduler
@@ -15,6 +17,7 @@ from tpns_api.queue.sqs import MessageSender
 from tpns_api.sending import Sent
 from tpns_api.store.dynamo import Table, dynamodb_client, fan_out
 
+LEDGER_TABLE = "LEDGER_TABLE"
 DEFAULT_VERIFY_DELAY_S = 30
 DEFAULT_VERIFY_ATTEMPTS = 3
 
@@ -48,7 +51,9 @@ class Ledger:
         """
         chosen = sent.verifiable if targets is None else targets
         writes: list[Callable[[], None]] = [
-            lambda: self.store.record_sent(app_key, op_id, sent.refused_tokens()),
+            lambda: self.store.record_sent(
+                app_key, op_id, sent.refused_tokens(), sent.unanswered_tokens()
+            ),
             lambda: self.scheduler.schedule(op_id, app, chosen, job_id=job_id),
         ]
         fan_out(_call, writes)
@@ -58,11 +63,16 @@ def _call(write: Callable[[], None]) -> None:
     write()
 
 
+def ledger_on() -> bool:
+    """Whether the template gave this function a ledger (``LedgerMode`` on)."""
+    return bool(os.environ.get(LEDGER_TABLE, "").strip())
+
+
 def ledger_from_env() -> Ledger | None:
     """The ledger the template configured, or None when ``LedgerMode`` is off."""
-    table_name = os.environ.get("LEDGER_TABLE", "").strip()
-    if not table_name:
+    if not ledger_on():
         return None
+    table_name = os.environ[LEDGER_TABLE].strip()
     import boto3
 
     queue_url = os.environ.get("VERIFY_QUEUE_URL", "").strip()
@@ -83,3 +93,16 @@ def _int(name: str, default: int, low: int, high: int) -> int:
     if not raw.isdigit() or not low <= int(raw) <= high:
         raise SettingsError(f"{name} must be an integer from {low} to {high}, got {raw!r}")
     return int(raw)
+
+
+def exporter_from_env(ledger: Ledger | None, jobs: JobStore | None) -> Exporter | None:
+    """The bulk function's exporter: the ledger, the jobs, ``EXPORT_BUCKET`` for the objects
+    and ``BULK_QUEUE_URL`` for the next pages (None where any is missing)."""
+    bucket = os.environ.get("EXPORT_BUCKET", "").strip()
+    queue_url = os.environ.get("BULK_QUEUE_URL", "").strip()
+    if ledger is None or jobs is None or not bucket or not queue_url:
+        return None
+    import boto3
+
+    sender = MessageSender(boto3.client("sqs"), queue_url)
+    return Exporter(ledger.store, jobs, boto3.client("s3"), bucket, sender)

@@ -14,18 +14,22 @@ import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Literal, Protocol
 
-from tpns_account import CredentialsError, TpnsClient, UnknownAppError
+from botocore.exceptions import BotoCoreError, ClientError
+
+from tpns_account import BatchOperation, CredentialsError, TpnsClient, UnknownAppError
 from tpns_account.models import wire
 from tpns_api.errors import BundleError, NeverSucceedsError
 from tpns_api.jobs.model import Counts, Failure
 from tpns_api.jobs.store import JobStore
+from tpns_api.ledger.backfill import backfill
+from tpns_api.ledger.export import Exporter, ExportPage, export_page
 from tpns_api.ledger.plan import Target
 from tpns_api.ledger.wiring import Ledger
 from tpns_api.queue.messages import Message, Record, dead_letter_body, parse_message
-from tpns_api.queue.sqs import MessageSender
+from tpns_api.queue.sqs import DEFAULT_MAX_RECEIVE_COUNT, MessageSender
 from tpns_api.sending import Outcome, Sent, passthrough, send
 from tpns_api.telemetry import Metric
 
@@ -95,28 +99,29 @@ class Done:
     sent: Sent | None = None
 
 
-Handled = Never | Redeliver | Done
+@dataclass(frozen=True, slots=True)
+class Exported:
+    """A page of an export was written and counted (by the exporter)."""
+
+    record: Record
 
 
+Handled = Never | Redeliver | Done | Exported
+
+
+@dataclass
 class BulkProcessor:
     """Processes one delivered batch of bulk messages (any number of items each)."""
 
-    def __init__(
-        self,
-        client: TpnsClient,
-        dead_letter: DeadLetterSink,
-        *,
-        jobs: JobStore | None = None,
-        ledger: Ledger | None = None,
-        max_receive_count: int = 5,
-    ) -> None:
-        self.client = client
-        self.dead_letter = dead_letter
-        self.jobs = jobs
-        self.ledger = ledger
-        self.max_receive_count = max_receive_count
-        self._started: set[str] = set()
-        self._lock = threading.Lock()
+    client: TpnsClient
+    dead_letter: DeadLetterSink
+    _: KW_ONLY
+    jobs: JobStore | None = None
+    ledger: Ledger | None = None
+    exporter: Exporter | None = None
+    max_receive_count: int = DEFAULT_MAX_RECEIVE_COUNT
+    _started: set[str] = field(default_factory=set, init=False)  # jobs marked running here
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def process(self, records: Sequence[Record], *, time_budget: float) -> BulkReport:
         report = BulkReport(messages=len(records))
@@ -134,6 +139,9 @@ class BulkProcessor:
 
     def _handle(self, record: Record, time_budget: float) -> Handled:
         try:
+            page = export_page(record.body)
+            if page is not None:
+                return self._export(record, page)
             message = parse_message(record)
         except NeverSucceedsError as exc:
             return Never(record, str(exc))
@@ -142,21 +150,27 @@ class BulkProcessor:
             return Done(record, message)
         try:
             app_key = self.client.credentials.get(message.app).access_id
-            plan = (
-                passthrough(message.operation)
-                if self.ledger is None
-                else self.ledger.plan(
-                    app_key, message.operation, message.issued_at_ms, message.op_id
-                )
-            )
+            if message.kind == "backfill":
+                return self._backfill(message, message.operation, app_key, time_budget)
+            return self._write(message, message.operation, app_key, time_budget)
         except UnknownAppError as exc:
             return Never(record, str(exc), message)
         except (CredentialsError, BundleError) as exc:
             return Redeliver(record, f"{type(exc).__name__}: {exc}")
-        sent = send(self.client, plan, message.operation, app=message.app, time_budget=time_budget)
-        transient = [o for o in sent.outcomes if o.error is not None and o.error.retryable]
-        if transient and record.receive_count < self.max_receive_count:
-            return Redeliver(record, f"{len(transient)} item(s) failing transiently", sent)
+
+    def _write(
+        self, message: Message, operation: BatchOperation, app_key: str, time_budget: float
+    ) -> Handled:
+        """Record (ledger on), send what the ledger says, and have it verified."""
+        record = message.record
+        if self.ledger is None:
+            plan = passthrough(operation)
+        else:
+            plan = self.ledger.plan(app_key, operation, message.issued_at_ms, message.op_id)
+        sent = send(self.client, plan, operation, app=message.app, time_budget=time_budget)
+        redeliver = self._redeliver_if_transient(record, sent)
+        if redeliver is not None:
+            return redeliver
         if self.ledger is not None:
             try:
                 self.ledger.after(
@@ -170,6 +184,43 @@ class BulkProcessor:
             except BundleError as exc:
                 return Redeliver(record, f"{type(exc).__name__}: {exc}", sent)
         return Done(record, message, sent)
+
+    def _backfill(
+        self, message: Message, operation: BatchOperation, app_key: str, time_budget: float
+    ) -> Handled:
+        """Ask TPNS what it holds for the message's items; record it (``ledger.backfill``)."""
+        if self.ledger is None:
+            return Never(message.record, "a backfill fills the ledger: this deployment keeps none")
+        sent = backfill(
+            self.client,
+            self.ledger.store,
+            app_key,
+            message.app,
+            operation,
+            message.op_id,
+            time_budget=time_budget,
+        )
+        redeliver = self._redeliver_if_transient(message.record, sent)
+        return redeliver or Done(message.record, message, sent)
+
+    def _export(self, record: Record, page: ExportPage) -> Handled:
+        """One page of an export (``tpns_api.ledger.export``); it counts itself in its job."""
+        if self.exporter is None:
+            return Never(record, "an export reads the ledger: this deployment keeps none")
+        try:
+            self.exporter.export(page, self.client.credentials.get(page.app).access_id)
+        except UnknownAppError as exc:
+            return Never(record, str(exc))
+        except (CredentialsError, BundleError, BotoCoreError, ClientError) as exc:
+            return Redeliver(record, f"export {page.job_id}: {type(exc).__name__}: {exc}")
+        return Exported(record)
+
+    def _redeliver_if_transient(self, record: Record, sent: Sent) -> Redeliver | None:
+        """Items still failing transiently before the last delivery: the message comes back."""
+        transient = [o for o in sent.outcomes if o.error is not None and o.error.retryable]
+        if transient and record.receive_count < self.max_receive_count:
+            return Redeliver(record, f"{len(transient)} item(s) failing transiently", sent)
+        return None
 
     def _start(self, message: Message) -> None:
         """Mark the message's job running (once per job and process)."""
@@ -189,6 +240,8 @@ class BulkProcessor:
 
     def _settle(self, handled: Handled, report: BulkReport) -> None:
         record = handled.record
+        if isinstance(handled, Exported):
+            return
         sent = handled.sent if not isinstance(handled, Never) else None
         if sent is not None:
             report.calls += sent.calls

@@ -6,6 +6,12 @@ A manifest is streamed (never loaded whole), one item per line: JSON lines
 on the queue a checkpoint (byte offset, counts, rejected lines) is written to ``state/``, so a run
 that stops early resumes exactly there. At worst the last batch is queued twice, which is harmless:
 unbinding is idempotent. A finished manifest moves to ``done/`` with a JSON report beside it.
+
+Each manifest is a job (``source: cleanup``), named after the manifest's key and ETag, so a new
+upload under the same name is a new job: its messages carry their part and offset (a batch
+queued twice counts once) and the manifest's ``LastModified`` as their ``issued_at``, so an
+unbind listed in a manifest never undoes a bind issued after the manifest was written. The
+job's totals are set when the stream ends; its report carries the ``job_id``.
 """
 
 from __future__ import annotations
@@ -16,16 +22,18 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import KW_ONLY, asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tpns_account import RequestValidationError
 from tpns_account.models import Account, parse_account, parse_token
+from tpns_api.jobs.store import JobStore, NewJob
 from tpns_api.queue.sqs import MessageSender
 from tpns_api.telemetry import Metric
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectTypeDef
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +61,8 @@ class Checkpoint:
     runs: int = 0
     started_at: float = 0.0
     finished_at: float | None = None
+    job_id: str = ""
+    issued_at: int = 0  # the manifest's LastModified, epoch ms
 
     def reject(self, line: int, reason: str) -> None:
         self.lines_rejected += 1
@@ -86,27 +96,27 @@ class RunSummary:
         }
 
 
+@dataclass
 class CleanupRunner:
-    def __init__(
-        self,
-        s3: S3Client,
-        sender: MessageSender,
-        bucket: str,
-        *,
-        time_left: Callable[[], float],
-        items_per_message: int = ITEMS_PER_MESSAGE,
-    ) -> None:
-        self.s3 = s3
-        self.sender = sender
-        self.bucket = bucket
-        self.time_left = time_left
-        self.items_per_message = items_per_message
+    """Works through the bucket's pending manifests while ``time_left()`` allows."""
+
+    s3: S3Client
+    sender: MessageSender
+    bucket: str
+    _: KW_ONLY
+    time_left: Callable[[], float]
+    items_per_message: int = ITEMS_PER_MESSAGE
+    jobs: JobStore | None = None
+    verifying: bool = False  # the ledger is on: the jobs count verification too
 
     def run(self) -> RunSummary:
         """Work through every pending manifest until done or out of time."""
         summary = RunSummary()
-        for key in self._pending_keys():
+        for entry in self._pending():
+            key = entry["Key"]
             checkpoint = self._load(key)
+            if not checkpoint.job_id:
+                self._begin(entry, checkpoint)
             if self._out_of_time():
                 summary.unfinished.append(checkpoint)
                 continue
@@ -116,12 +126,31 @@ class CleanupRunner:
                 summary.unfinished.append(checkpoint)
         return summary
 
-    def _pending_keys(self) -> Iterator[str]:
+    def _pending(self) -> Iterator[ObjectTypeDef]:
         paginator = self.s3.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=PENDING):
             for entry in page.get("Contents", []):
                 if not entry["Key"].endswith("/"):
-                    yield entry["Key"]
+                    yield entry
+
+    def _begin(self, entry: ObjectTypeDef, checkpoint: Checkpoint) -> None:
+        """A manifest seen for the first time: its job, and the instant its unbinds were issued."""
+        identity = f"{entry['Key']}\n{entry.get('ETag', '')}"
+        checkpoint.job_id = "cleanup-" + hashlib.sha256(identity.encode()).hexdigest()[:16]
+        checkpoint.issued_at = int(entry["LastModified"].timestamp() * 1000)
+        if self.jobs is not None:
+            self.jobs.create(
+                NewJob(
+                    checkpoint.job_id,
+                    "unbind",
+                    None,
+                    None,
+                    "cleanup",
+                    None,
+                    None,
+                    self.verifying,
+                )
+            )
 
     def _out_of_time(self) -> bool:
         return self.time_left() < STOP_MARGIN_S
@@ -130,8 +159,7 @@ class CleanupRunner:
         """Stream ``key`` from the checkpoint on; True when it finished and moved to done/."""
         checkpoint.runs += 1
         checkpoint.started_at = checkpoint.started_at or time.time()
-        job_id = "cleanup-" + hashlib.sha256(key.encode()).hexdigest()[:16]
-        batch = _Batch(job_id, self.items_per_message)
+        batch = _Batch(checkpoint, self.items_per_message)
         offset_of_batch = checkpoint.offset
         for raw, offset in self._lines(key, checkpoint.offset):
             checkpoint.lines_read += 1
@@ -209,6 +237,16 @@ class CleanupRunner:
     def _finish(self, key: str, checkpoint: Checkpoint) -> None:
         checkpoint.finished_at = time.time()
         name = key[len(PENDING) :]
+        if self.jobs is not None:
+            self.jobs.set_result(
+                checkpoint.job_id,
+                {
+                    "manifest": key,
+                    "report": f"{DONE}{name}.report.json",
+                    "lines_rejected": checkpoint.lines_rejected,
+                },
+            )
+            self.jobs.set_totals(checkpoint.job_id, checkpoint.items_queued, checkpoint.messages)
         report = {k: v for k, v in asdict(checkpoint).items() if k not in ("header", "offset")}
         report["status"] = "done"
         self.s3.put_object(
@@ -247,10 +285,12 @@ Item = Account | str
 
 
 class _Batch:
-    """Items waiting to be queued, kept apart by kind (an account or a token unbind)."""
+    """Items waiting to be queued, kept apart by kind (an account or a token unbind); each
+    message numbered (``part``, ``offset``) from the checkpoint, so a batch queued again after
+    a stop gets the same numbers."""
 
-    def __init__(self, job_id: str, per_message: int) -> None:
-        self.job_id = job_id
+    def __init__(self, checkpoint: Checkpoint, per_message: int) -> None:
+        self.checkpoint = checkpoint
         self.per_message = per_message
         self.accounts: list[dict[str, Any]] = []
         self.tokens: list[str] = []
@@ -266,15 +306,21 @@ class _Batch:
             self.tokens.append(item)
 
     def drain(self) -> list[str]:
-        messages = []
+        messages: list[str] = []
+        part, offset = self.checkpoint.messages, self.checkpoint.items_queued
         for list_field, items in (("account_list", self.accounts), ("token_list", self.tokens)):
             for start in range(0, len(items), self.per_message):
+                chunk = items[start : start + self.per_message]
                 body = {
                     "operation": "unbind",
-                    "job_id": self.job_id,
-                    list_field: items[start : start + self.per_message],
+                    "job_id": self.checkpoint.job_id,
+                    "issued_at": self.checkpoint.issued_at,
+                    "part": part + len(messages),
+                    "offset": offset,
+                    list_field: chunk,
                 }
                 messages.append(json.dumps(body))
+                offset += len(chunk)
         self.accounts, self.tokens = [], []
         return messages
 

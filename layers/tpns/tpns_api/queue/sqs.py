@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tpns_account import SettingsError
 from tpns_api.errors import QueueUnavailableError
 
 if TYPE_CHECKING:
@@ -23,6 +25,8 @@ logger = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 64 * 1024  # ours: well under SQS's 256 KiB, so a batch holds several
 MAX_BATCH_BYTES = 240 * 1024  # SQS caps a SendMessageBatch at 256 KiB in total
 MAX_BATCH_ENTRIES = 10
+#: A queue's maxReceiveCount when the template gives none (its default, BulkMaxReceiveCount).
+DEFAULT_MAX_RECEIVE_COUNT = 5
 SEND_ATTEMPTS = 3
 RETRY_DELAY_S = 0.2
 
@@ -54,17 +58,7 @@ class MessageSender:
                 time.sleep(RETRY_DELAY_S * attempt)
             for batch in _batches(pending):
                 entries = [_entry(i, pending[i], delay_s, attributes) for i in batch]
-                try:
-                    answer = self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
-                except (BotoCoreError, ClientError) as exc:
-                    logger.warning("%s: SendMessageBatch failed (%s)", what, type(exc).__name__)
-                    continue
-                for ok in answer.get("Successful", []):
-                    pending.pop(int(ok["Id"]), None)
-                for failed in answer.get("Failed", []):
-                    if failed.get("SenderFault"):
-                        refused.add(int(failed["Id"]))
-                        pending.pop(int(failed["Id"]), None)
+                refused |= self._send_batch(entries, pending, what)
             if not pending:
                 break
         if refused:
@@ -74,6 +68,23 @@ class MessageSender:
             raise QueueUnavailableError(
                 f"{what}: {len(unsent)} of {len(bodies)} messages could not be queued", unsent
             )
+
+    def _send_batch(
+        self, entries: list[SendMessageBatchRequestEntryTypeDef], pending: dict[int, str], what: str
+    ) -> set[int]:
+        """One ``SendMessageBatch``: what was queued leaves ``pending``; what SQS refused as
+        sent (``SenderFault``) leaves it too, and is returned."""
+        try:
+            answer = self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning("%s: SendMessageBatch failed (%s)", what, type(exc).__name__)
+            return set()
+        for ok in answer.get("Successful", []):
+            pending.pop(int(ok["Id"]), None)
+        refused = {int(f["Id"]) for f in answer.get("Failed", []) if f.get("SenderFault")}
+        for index in refused:
+            pending.pop(index, None)
+        return refused
 
     def send_one(self, body: str, attributes: Mapping[str, str], *, what: str) -> None:
         """One message with string attributes (a dead letter and its reason)."""
@@ -108,3 +119,13 @@ def _batches(pending: Mapping[int, str]) -> Iterator[list[int]]:
         size += length
     if batch:
         yield batch
+
+
+def max_receive_count(variable: str) -> int:
+    """The receives a queue function's messages get (``variable``, as the template sets it)."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return DEFAULT_MAX_RECEIVE_COUNT
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{variable} must be a positive integer, got {raw!r}")
+    return int(raw)

@@ -1,0 +1,97 @@
+"""The ledger table's items and what recording and reading them give back.
+
+Items of the ledger table (keys ``pk``, ``sk``), per TPNS app (its AccessID):
+
+| item | pk | sk |
+|---|---|---|
+| a token's cells (``tpns_api.ledger.cells``) | ``T#<app>#<token>`` | ``T`` |
+| the last op 5 of an account and type | ``A#<app>#<account>`` | ``<type>`` |
+| an index entry: this token was bound to the account | ``A#<app>#<account>`` | ``<type>#<token>`` |
+| what TPNS answered an operation (refused, unanswered tokens) | ``O#<app>#<op>`` | ``S`` |
+| the verification of an operation on a token | ``T#<app>#<token>`` | ``V#<op>`` |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tpns_api.ledger.cells import AccountKey, Cell, TokenOp
+from tpns_api.store.dynamo import Key
+
+
+def token_key(app: str, token: str) -> Key:
+    return {"pk": f"T#{app}#{token}", "sk": "T"}
+
+
+def account_unbind_key(app: str, account: str, account_type: int) -> Key:
+    return {"pk": f"A#{app}#{account}", "sk": str(account_type)}
+
+
+def index_key(app: str, account: str, account_type: int, token: str) -> Key:
+    return {"pk": f"A#{app}#{account}", "sk": f"{account_type}#{token}"}
+
+
+def op_key(app: str, op_id: str) -> Key:
+    return {"pk": f"O#{app}#{op_id}", "sk": "S"}
+
+
+def verification_key(app: str, token: str, op_id: str) -> Key:
+    return {"pk": f"T#{app}#{token}", "sk": f"V#{op_id}"}
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A token operation once in the ledger: what newer operations had decided, and what is
+    now bound to the token (for a bind: what TPNS should hold)."""
+
+    op: TokenOp
+    superseded: bool
+    superseded_accounts: frozenset[AccountKey]
+    bound: tuple[Cell, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AccountUnbind:
+    """An op 5 of one account and type."""
+
+    account: str
+    account_type: int
+    version: str
+    op_id: str
+
+    @property
+    def key(self) -> AccountKey:
+        return (self.account, self.account_type)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountUnbindRecorded:
+    """An op 5 once in the ledger; ``newer_holders`` are tokens a later bind gave the account
+    again (TPNS must keep those), ``older_holders`` those this op 5 unbinds."""
+
+    op: AccountUnbind
+    superseded: bool
+    older_holders: tuple[str, ...] = ()
+    newer_holders: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """One bound account of a token, as the ledger's reads answer it."""
+
+    token: str
+    account: str
+    account_type: int
+    issued_at: int
+    state: str  # pending | applied | failed | verified | unverified
+    op_id: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "token": self.token,
+            "account": self.account,
+            "account_type": self.account_type,
+            "issued_at": self.issued_at,
+            "state": self.state,
+        }
