@@ -9,7 +9,8 @@ STAMP  := $(VENV)/.installed
 .PHONY: test lint typecheck pytest venv lock clean emulator openapi sam-build run cleanup-now bench \
 	scan browser screenshot lock-checkov
 
-test: lint typecheck scan browser pytest sam-build
+# sam-build before pytest: tests/artifact and the benchmark's smoke run read the artifact.
+test: lint typecheck scan browser sam-build pytest
 
 venv: $(STAMP)
 
@@ -78,7 +79,9 @@ screenshot: $(STAMP) browser
 	DOCS_SCREENSHOT=docs/swagger-ui.png $(BIN)/pytest tests/e2e/test_docs_page_browser.py -k renders
 
 # `sam build` without Docker, from a separate venv with a pinned SAM CLI (its dependencies
-# clash with the dev pins). Needs python3.11 on PATH (the functions' runtime) and PyPI.
+# clash with the dev pins). Every resource is built by lambda-build/Makefile (BuildMethod: makefile),
+# which ships unchecked-hash .pyc; it needs make, python3.11 on PATH (the functions' runtime)
+# and PyPI.
 SAM_CLI_VERSION ?= 1.170.0
 SAM_VENV  ?= .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
@@ -115,8 +118,9 @@ run: $(STAMP)
 cleanup-now: $(STAMP)
 	$(BIN)/python -m local_stack --state-dir $(LOCAL_STACK_DIR) trigger
 
-# Cold start, warm overhead, bulk throughput and memory against baselines; writes BENCHMARKS.md.
-bench: $(STAMP)
+# Cold start (from the fresh sam build artifact), warm overhead, bulk throughput and memory
+# against baselines; writes BENCHMARKS.md and its charts (docs/benchmarks/).
+bench: $(STAMP) sam-build
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # A TPNS emulator on 127.0.0.1:8080 with a demo app, for trying the client by hand.

@@ -1,8 +1,10 @@
 """``python -m bench``: measure, print the table, and write it into BENCHMARKS.md.
 
 The figures go between the ``bench:begin``/``bench:end`` markers of the output file; the
-method and the analysis around them are kept. ``--smoke`` runs tiny sizes in seconds (the
-figures then mean nothing; ``make test`` uses it so the benchmark cannot rot).
+method and the analysis around them are kept. The charts go to ``docs/benchmarks/`` beside the
+output file. ``--smoke`` runs tiny sizes in seconds (the figures then mean nothing; ``make test``
+uses it, writing to a temporary file, so the benchmark cannot rot). Cold starts run from the
+``sam build`` artifact, which must hold the tree's code (``make bench`` builds it first).
 """
 
 from __future__ import annotations
@@ -15,19 +17,23 @@ import sys
 import time
 from pathlib import Path
 
+from bench.charts import CHARTS_DIR, draw
 from bench.measure import FUNCTIONS, Bench, BenchError, Config, Results, servers
 from bench.report import render
 from bench.servers import ROOT
 
 BEGIN = "<!-- bench:begin -->"
 END = "<!-- bench:end -->"
-STAGES = ("cold", "warm", "bulk", "emulator")
+STAGES = ("cold", "imports", "warm", "bulk", "emulator")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--runs", type=int, help="cold-start and warm runs (default 5)")
     parser.add_argument("--bulk-runs", type=int, help="bulk and emulator runs (default 3)")
+    parser.add_argument(
+        "--share-runs", type=int, help="cold-start runs at each CPU share (default 3)"
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds")
     parser.add_argument(
         "--only", action="append", choices=STAGES, help="run only these stages (repeatable)"
@@ -52,6 +58,8 @@ def _config(args: argparse.Namespace) -> Config:
         changes["runs"] = args.runs
     if args.bulk_runs:
         changes["bulk_runs"] = args.bulk_runs
+    if args.share_runs:
+        changes["share_runs"] = args.share_runs
     if args.function:
         changes["functions"] = tuple(args.function)
     return Config(**{**config.__dict__, **changes}) if changes else config
@@ -66,14 +74,20 @@ def run(config: Config, stages: tuple[str, ...]) -> Results:
 
     with servers(lifetime_s=3600) as (moto, emulator, scratch):
         bench = Bench(config, moto, emulator, scratch)
-        if "cold" in stages:
-            bench.cold_start(results, progress)
-        if "warm" in stages:
-            bench.warm(results, progress)
-        if "bulk" in stages:
-            bench.bulk(results, progress)
-        if "emulator" in stages:
-            bench.emulator_alone(results, progress)
+        results.settings = bench.settings
+        try:
+            if "cold" in stages:
+                bench.cold_start(results, progress)
+            if "imports" in stages:
+                bench.imports(results, progress)
+            if "warm" in stages:
+                bench.warm(results, progress)
+            if "bulk" in stages:
+                bench.bulk(results, progress)
+            if "emulator" in stages:
+                bench.emulator_alone(results, progress)
+        finally:
+            bench.close()
     results.seconds = time.monotonic() - started
     return results
 
@@ -83,7 +97,8 @@ def heading(config: Config, results: Results, argv: list[str]) -> str:
     return (
         f"Run of {now}: `{' '.join(['python -m bench', *argv])}` — "
         f"Python {platform.python_version()}, {platform.system()} {platform.machine()}, "
-        f"{os.cpu_count()} CPUs; {config.runs} cold/warm runs, {config.bulk_runs} bulk runs; "
+        f"{os.cpu_count()} CPUs; {config.runs} cold/warm runs, {config.share_runs} runs per "
+        f"CPU share, {config.bulk_runs} bulk runs; "
         f"took {results.seconds:.0f} s. Figures are `median [min–max]` over the runs; each "
         "ratio is taken within a run, then summarised."
     )
@@ -110,11 +125,14 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
-    table, verdicts = render(results)
+    charts_dir = args.output.parent / CHARTS_DIR
+    table, verdicts = render(results, charts_dir.relative_to(args.output.parent))
     block = heading(config, results, argv) + "\n\n" + table
     print(block)
     if not args.no_write:
         write(args.output, block)
+        for chart in draw(results, charts_dir):
+            print(f"chart {chart}", file=sys.stderr)
         print(f"written to {args.output}", file=sys.stderr)
     unmet = [v.target for v in verdicts if not v.met]
     if unmet:

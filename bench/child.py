@@ -5,25 +5,38 @@ pays for the handler's imports and nothing of the benchmark's. The parent passes
 (handler file, event file, sizes) and reads one JSON result file back.
 
 Modes:
-  cold  import the handler, serve one request, record the monotonic time it answered.
+  cold  import the handler, serve one request, record the monotonic time it answered and which
+        modules were compiled from source on the way (none, when the shipped bytecode is used).
   warm  serve the same request many times; in the same process, post the same body with a bare
         ``requests.Session`` (or boto3 SQS for jobs) as the baseline, interleaved in blocks.
   bulk  a small warm-up batch, then the big SQS batch; duration, CPU seconds, the answer.
+        Any queue consumer (the verify function too) runs this way.
+
+Every API event gets a fresh ``requestId`` and ``requestTimeEpoch``, as API Gateway stamps each
+request: the ledger orders writes by them, so a replayed event would be superseded. The warm,
+and bulk modes also count the AWS calls the handler makes (``AwsCalls``).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import resource
-import sys
 import time
-import uuid
-from pathlib import Path
-from types import ModuleType
-from typing import Any
+
+STARTED = time.monotonic()  # the interpreter is up: what came before is its startup
+
+import importlib.machinery  # noqa: E402 - after the clock
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+import uuid  # noqa: E402
+from pathlib import Path  # noqa: E402
+from types import ModuleType  # noqa: E402
+from typing import Any  # noqa: E402
 
 OK_STATUSES = (200, 202)
+KB = 1024
+READ_UNIT_BYTES = 4 * KB
 
 
 class Context:
@@ -31,15 +44,29 @@ class Context:
 
     function_name = "tpns-bench"
     function_version = "$LATEST"
-    memory_limit_in_mb = 128
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:tpns-bench"
 
     def __init__(self, remaining_ms: int) -> None:
         self.aws_request_id = str(uuid.uuid4())
+        self.memory_limit_in_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"))
         self._deadline = time.monotonic() + remaining_ms / 1000
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def count_compiles() -> list[str]:
+    """Record every module the import system compiles from source (no usable .pyc)."""
+    compiled: list[str] = []
+    loader: Any = importlib.machinery.SourceFileLoader
+    original = loader.source_to_code
+
+    def source_to_code(self: Any, data: Any, path: Any, *, _optimize: int = -1) -> Any:
+        compiled.append(str(path))
+        return original(self, data, path, _optimize=_optimize)
+
+    loader.source_to_code = source_to_code
+    return compiled
 
 
 def load_handler(path: str) -> Any:
@@ -69,22 +96,42 @@ def check(answer: Any) -> int:
     return int(status)
 
 
+def fresh(event: dict[str, Any]) -> dict[str, Any]:
+    """The event as API Gateway would send it now: a new request id and receive time."""
+    context = event.get("requestContext")
+    if isinstance(context, dict):
+        context["requestId"] = str(uuid.uuid4())
+        context["requestTimeEpoch"] = int(time.time() * 1000)
+    return event
+
+
 def cold(spec: dict[str, Any]) -> dict[str, Any]:
+    compiled = count_compiles()
     event = json.loads(Path(spec["event"]).read_text())
     handler = load_handler(spec["handler"])
-    status = check(handler(event, Context(25_000)))
+    imported = time.monotonic()
+    status = check(handler(fresh(event), Context(25_000)))
     done = time.monotonic()
-    return {"done": done, "status": status, "rss_kb": peak_rss_kb()}
+    return {
+        "started": STARTED,
+        "imported": imported,
+        "done": done,
+        "status": status,
+        "rss_kb": peak_rss_kb(),
+        "compiled": compiled,
+    }
 
 
 def warm(spec: dict[str, Any]) -> dict[str, Any]:
     event = json.loads(Path(spec["event"]).read_text())
+    calls = AwsCalls()
     handler = load_handler(spec["handler"])
     capture = _Capture()
     capture.install()
     try:
         for _ in range(spec["warmup"]):
-            check(handler(event, Context(25_000)))
+            capture.next_request()
+            check(handler(fresh(event), Context(25_000)))
     finally:
         capture.uninstall()
     bare = capture.bare_call()
@@ -96,11 +143,14 @@ def warm(spec: dict[str, Any]) -> dict[str, Any]:
     clock = time.perf_counter
     for _ in range(spec["blocks"]):
         cpu = cpu_seconds()
+        calls.active = True
         for _ in range(spec["block_size"]):
             context = Context(25_000)
+            request = fresh(event)
             started = clock()
-            handler(event, context)
+            check(handler(request, context))
             handler_times.append(clock() - started)
+        calls.active = False
         handler_cpu += cpu_seconds() - cpu
         cpu = cpu_seconds()
         for _ in range(spec["block_size"]):
@@ -115,17 +165,193 @@ def warm(spec: dict[str, Any]) -> dict[str, Any]:
         "bare_cpu_s": bare_cpu / len(bare_times),
         "bare_kind": capture.kind,
         "rss_kb": peak_rss_kb(),
+        "aws": calls.summary(),
     }
 
 
+class AwsCalls:
+    """Every AWS call the handler makes while ``active``, per service and operation: calls,
+    items, the request units DynamoDB would bill, SQS's billed requests, and time in the call.
+
+    botocore's ``before-call``/``after-call`` events on boto3's default session (the
+    functions' clients are made from it, after this is installed). DynamoDB request units
+    follow its pricing rules: a write is 1 unit per KB of item (2 in a transaction, condition
+    checks included), a read 1 per 4 KB (half for an eventually consistent one); an item's
+    size is its attribute names and values as DynamoDB sizes them. An update's unit counts the
+    item at 1 KB or less (``bench.report`` checks the largest item the tables hold).
+    """
+
+    def __init__(self) -> None:
+        import boto3
+
+        self.active = False
+        self.calls: list[tuple[str, str, Any, Any, float]] = []
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        session: Any = boto3.DEFAULT_SESSION
+        session.events.register("before-call", self._before)
+        session.events.register("after-call", self._after)
+
+    def _before(self, model: Any, params: dict[str, Any], context: Any, **_: Any) -> None:
+        if self.active and isinstance(context, dict):
+            context["bench_started"] = time.perf_counter()
+            context["bench_body"] = params.get("body", b"")
+
+    def _after(self, model: Any, parsed: Any, context: Any, **_: Any) -> None:
+        if not isinstance(context, dict) or "bench_started" not in context:
+            return
+        elapsed = time.perf_counter() - context.pop("bench_started")
+        # Only kept here: reading them (units, sizes) would cost the measured process CPU.
+        self.calls.append(
+            (
+                model.service_model.service_name,
+                model.name,
+                context.pop("bench_body"),
+                parsed,
+                elapsed,
+            )
+        )
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        """Per ``service:Operation``: calls, items, wru, rru, billed requests, seconds."""
+        stats: dict[str, dict[str, float]] = {}
+        for service, operation, body, parsed, elapsed in self.calls:
+            if service == "dynamodb":
+                items, wru, rru = dynamodb_units(operation, json.loads(body or b"{}"), parsed)
+            elif service == "sqs":
+                items, wru, rru = sqs_requests(operation, body), 0.0, 0.0
+            else:
+                items, wru, rru = 1, 0.0, 0.0
+            entry = stats.setdefault(
+                f"{service}:{operation}",
+                {"calls": 0, "items": 0, "wru": 0.0, "rru": 0.0, "billed": 0, "seconds": 0.0},
+            )
+            entry["calls"] += 1
+            entry["items"] += items
+            entry["wru"] += wru
+            entry["rru"] += rru
+            entry["billed"] += items if service == "sqs" else 1
+            entry["seconds"] += elapsed
+        return stats
+
+
+def attribute_size(value: dict[str, Any]) -> int:
+    """One attribute value's size as DynamoDB counts it (bytes)."""
+    kind, raw = next(iter(value.items()))
+    if kind == "S":
+        return len(raw.encode())
+    if kind == "N":
+        return len(raw.lstrip("-").replace(".", "")) // 2 + 2
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "SS":
+        return sum(len(v.encode()) for v in raw)
+    if kind == "NS":
+        return sum(len(v) // 2 + 2 for v in raw)
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + attribute_size(v) + 1 for k, v in raw.items())
+    if kind == "L":
+        return 3 + sum(attribute_size(v) + 1 for v in raw)
+    return len(str(raw))
+
+
+def item_size(item: dict[str, Any]) -> int:
+    return sum(len(name.encode()) + attribute_size(value) for name, value in item.items())
+
+
+def _write_units(item: dict[str, Any] | None) -> int:
+    return max(1, -(-item_size(item) // KB)) if item else 1
+
+
+def _read_units(size: int, consistent: bool) -> float:
+    units = max(1, -(-size // READ_UNIT_BYTES))
+    return float(units) if consistent else units / 2
+
+
+Units = tuple[int, float, float]  # items, write request units, read request units
+
+
+def _transact_write(request: dict[str, Any], parsed: Any) -> Units:
+    entries = request.get("TransactItems", [])
+    units = sum(2 * _write_units(next(iter(e.values())).get("Item")) for e in entries)
+    return len(entries), float(units), 0.0
+
+
+def _batch_write(request: dict[str, Any], parsed: Any) -> Units:
+    writes = [w for table in request.get("RequestItems", {}).values() for w in table]
+    units = sum(_write_units(w.get("PutRequest", {}).get("Item")) for w in writes)
+    return len(writes), float(units), 0.0
+
+
+def _single_write(request: dict[str, Any], parsed: Any) -> Units:
+    return 1, float(_write_units(request.get("Item"))), 0.0
+
+
+def _get(request: dict[str, Any], parsed: Any) -> Units:
+    found = parsed.get("Item") if isinstance(parsed, dict) else None
+    size = item_size(found) if found else 0
+    return 1, 0.0, _read_units(size, bool(request.get("ConsistentRead")))
+
+
+def _batch_get(request: dict[str, Any], parsed: Any) -> Units:
+    responses = parsed.get("Responses", {}) if isinstance(parsed, dict) else {}
+    keys, units = 0, 0.0
+    for name, spec in request.get("RequestItems", {}).items():
+        consistent = bool(spec.get("ConsistentRead"))
+        found = responses.get(name, [])
+        keys += len(spec.get("Keys", []))
+        # A key not found costs the minimum, as a GetItem of it would.
+        units += (len(spec.get("Keys", [])) - len(found)) * _read_units(0, consistent)
+        units += sum(_read_units(item_size(i), consistent) for i in found)
+    return keys, 0.0, units
+
+
+def _query(request: dict[str, Any], parsed: Any) -> Units:
+    found = parsed.get("Items", []) if isinstance(parsed, dict) else []
+    size = sum(item_size(i) for i in found)
+    return len(found), 0.0, _read_units(size, bool(request.get("ConsistentRead")))
+
+
+DYNAMODB_UNITS = {
+    "TransactWriteItems": _transact_write,
+    "BatchWriteItem": _batch_write,
+    "PutItem": _single_write,
+    "UpdateItem": _single_write,
+    "DeleteItem": _single_write,
+    "GetItem": _get,
+    "BatchGetItem": _batch_get,
+    "Query": _query,
+    "Scan": _query,
+}
+
+
+def dynamodb_units(operation: str, request: dict[str, Any], parsed: Any) -> Units:
+    """(items, write request units, read request units) of one DynamoDB call."""
+    count = DYNAMODB_UNITS.get(operation)
+    return count(request, parsed) if count is not None else (1, 0.0, 0.0)
+
+
+def sqs_requests(operation: str, body: bytes | str) -> int:
+    """SQS bills a request per 64 KB of payload (SendMessageBatch: the batch's total)."""
+    size = len(body) if isinstance(body, bytes | str) else 0
+    if operation in ("SendMessage", "SendMessageBatch"):
+        return max(1, -(-size // (64 * KB)))
+    return 1
+
+
 class _Capture:
-    """Records the upstream request the handler makes, to replay it bare."""
+    """Records the upstream requests of the handler's last request, to replay them bare: its
+    TPNS call if it made one, else its AWS calls (for jobs: the job's PutItem and the
+    messages' SendMessageBatch), in order."""
 
     def __init__(self) -> None:
         self.kind = ""
         self.request: Any = None
-        self.sqs_call: dict[str, Any] | None = None
+        self.aws_calls: list[tuple[str, str, dict[str, Any]]] = []
         self._undo: list[Any] = []
+
+    def next_request(self) -> None:
+        self.aws_calls = []
 
     def install(self) -> None:
         from urllib3.connectionpool import HTTPConnectionPool
@@ -143,16 +369,15 @@ class _Capture:
         pool_class: Any = HTTPConnectionPool
         pool_class.urlopen = urlopen
         self._undo.append(lambda: setattr(pool_class, "urlopen", original_urlopen))
-        try:
-            import botocore.client
-        except ImportError:  # pragma: no cover - boto3 is in every environment we run
-            return
+        import botocore.client
+
         client_class: Any = botocore.client.BaseClient
         original_api_call = client_class._make_api_call
 
         def api_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
-            if operation == "SendMessageBatch":
-                self.sqs_call = dict(params)
+            service = client.meta.service_model.service_name
+            if service != "secretsmanager":
+                self.aws_calls.append((service, operation, dict(params)))
             return original_api_call(client, operation, params)
 
         client_class._make_api_call = api_call
@@ -174,21 +399,38 @@ class _Capture:
                 session.post(url, data=body, headers=headers, timeout=5).raise_for_status()
 
             return post
-        if self.sqs_call is not None:
-            import boto3
-
-            sqs = boto3.client("sqs")
-            params = self.sqs_call
-            self.kind = "boto3 SQS SendMessageBatch to moto"
-
-            def send_batch() -> None:
-                sqs.send_message_batch(**params)
-
-            return send_batch
+        if self.aws_calls:
+            return self._replay_aws()
         raise SystemExit("the handler made no upstream call to replay")
+
+    def _replay_aws(self) -> Any:
+        import boto3
+        from botocore import xform_name
+
+        clients = {service: boto3.client(service) for service, _, _ in self.aws_calls}  # type: ignore[call-overload]
+        calls = [
+            (getattr(clients[service], xform_name(operation)), params)
+            for service, operation, params in self.aws_calls
+        ]
+        self.kind = "boto3 " + " + ".join(f"{s} {o}" for s, o, _ in self.aws_calls) + " to moto"
+
+        def replay() -> None:
+            for call, params in calls:
+                call(**_fresh_key(params))
+
+        return replay
+
+
+def _fresh_key(params: dict[str, Any]) -> dict[str, Any]:
+    """A put's item under a new partition key (a job's record is put on condition it is new)."""
+    item = params.get("Item")
+    if not isinstance(item, dict) or "pk" not in item:
+        return params
+    return {**params, "Item": {**item, "pk": {"S": f"BENCH#{uuid.uuid4().hex}"}}}
 
 
 def bulk(spec: dict[str, Any]) -> dict[str, Any]:
+    calls = AwsCalls()
     handler = load_handler(spec["handler"])
     warmup = json.loads(Path(spec["warmup_event"]).read_text())
     event = json.loads(Path(spec["event"]).read_text())
@@ -197,11 +439,15 @@ def bulk(spec: dict[str, Any]) -> dict[str, Any]:
         raise SystemExit(f"warm-up batch failed: {answer}")
     before = _emulator_stats(spec["emulator"])
     cpu_before = cpu_seconds()
+    wall_started = time.time()  # the emulator stamps its calls with the wall clock
     started = time.monotonic()
+    calls.active = True
     answer = handler(event, Context(spec["timeout_ms"]))
+    calls.active = False
     elapsed = time.monotonic() - started
     cpu = cpu_seconds() - cpu_before
     after = _emulator_stats(spec["emulator"])
+    answered = sorted(c["at"] for c in after["calls"] if c["at"] >= wall_started)
     return {
         "seconds": elapsed,
         "cpu_s": cpu,
@@ -209,6 +455,12 @@ def bulk(spec: dict[str, Any]) -> dict[str, Any]:
         "calls": after["requests"] - before["requests"],
         "throttled": after["throttled"] - before["throttled"],
         "rss_kb": peak_rss_kb(),
+        # When the first call was answered, and the rate between the first and last answers.
+        "first_answer_s": answered[0] - wall_started if answered else elapsed,
+        "steady_cps": (len(answered) - 1) / (answered[-1] - answered[0])
+        if len(answered) > 1
+        else 0.0,
+        "aws": calls.summary(),
     }
 
 

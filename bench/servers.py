@@ -1,8 +1,10 @@
 """The servers a benchmark talks to, each in its own process (so none shares a GIL with the
 process being measured), on loopback, and each bound to stop by itself.
 
-``python -m bench.servers moto --exit-after S`` runs moto until its stdin closes (the benchmark
-died) or S seconds pass; the emulator has its own ``--exit-after``.
+``python -m bench.servers moto --exit-after S`` runs moto (``local_stack.aws``: the one the
+local stack and the tests use) until its stdin closes (the benchmark died) or S seconds pass;
+the emulator has its own ``--exit-after``. What moto holds is the template's
+(``bench.stack``).
 """
 
 from __future__ import annotations
@@ -86,38 +88,13 @@ class ServerProcess:
 
 
 class Moto(ServerProcess):
-    """moto in server mode (Secrets Manager, SQS) with the bench secret and queues."""
+    """moto in server mode, as the local stack and the tests run it (``local_stack.aws``)."""
 
     def __init__(self, env: dict[str, str], exit_after: float) -> None:
         argv = [sys.executable, "-m", "bench.servers", "moto", "--exit-after", str(exit_after)]
         super().__init__(argv, env)
-        try:
-            self._sqs = self._client("sqs")
-            self._client("secretsmanager").create_secret(
-                Name=SECRET_ID, SecretString=json.dumps(SECRET)
-            )
-            self.bulk_queue_url = self._sqs.create_queue(QueueName="bench-bulk")["QueueUrl"]
-            self.dead_letter_queue_url = self._sqs.create_queue(QueueName="bench-dlq")["QueueUrl"]
-            self.jobs_table = self._create_jobs_table()
-        except Exception:
-            self.stop()
-            raise
 
-    def _create_jobs_table(self) -> str:
-        """The jobs table the jobs function requires, as template.yaml declares it."""
-        from local_stack.resources import declared
-        from local_stack.template import Template
-
-        spec = declared(Template(ROOT / "template.yaml")).tables["JobsTable"]
-        self._client("dynamodb").create_table(TableName="bench-jobs", **spec.definition)
-        return "bench-jobs"
-
-    def new_queue(self, name: str) -> str:
-        """A fresh queue (moto's SQS slows down as a queue fills)."""
-        url: str = self._sqs.create_queue(QueueName=name)["QueueUrl"]
-        return url
-
-    def _client(self, service: str) -> Any:
+    def client(self, service: str) -> Any:
         import boto3
 
         make: Any = boto3.client
@@ -168,12 +145,12 @@ class Emulator(ServerProcess):
 
 
 def _run_moto(exit_after: float) -> int:
-    from moto.server import ThreadedMotoServer
+    """``local_stack.aws``'s moto (DynamoDB atomic and fast, local clients only) until stdin
+    closes or ``exit_after`` seconds pass."""
+    from local_stack.aws import start_in_thread
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    print(f"moto listening on http://{host}:{port}", flush=True)
+    server, url = start_in_thread(0)
+    print(f"moto listening on {url}", flush=True)
     deadline = time.monotonic() + exit_after
     stdin_closed = threading.Event()
 
@@ -184,7 +161,8 @@ def _run_moto(exit_after: float) -> int:
     threading.Thread(target=watch_stdin, daemon=True).start()
     while not stdin_closed.is_set() and time.monotonic() < deadline:
         stdin_closed.wait(0.5)
-    server.stop()
+    server.shutdown()
+    server.server_close()
     return 0
 
 

@@ -8,7 +8,7 @@ from tpns_api.http import contract, docs_page, lookups
 from tpns_api.http.answers import ApiResponse, Document
 from tpns_api.http.contract import QueryRequest
 from tpns_api.http.lookups import BindingsLookup
-from tpns_api.http.openapi import spec_json
+from tpns_api.http.request import HttpRequest
 from tpns_api.service import BindingService, binding_service
 
 api = Api(binding_service)
@@ -29,7 +29,14 @@ def bindings(request: BindingsLookup, deadline: Deadline, service: BindingServic
     return service.bindings(request)
 
 
-api.document("/v1/openapi.json", lambda request: Document(spec_json(), "application/json"))
+def openapi_json(request: HttpRequest) -> Document:
+    """The spec, built (and its module imported) when first asked for, not on a cold start."""
+    from tpns_api.http.openapi import spec_json
+
+    return Document(spec_json(), "application/json")
+
+
+api.document("/v1/openapi.json", openapi_json)
 # The Swagger UI page, and its script and stylesheet (read from the layer at first request).
 api.document("/v1/docs", docs_page.page)
 for asset in docs_page.ASSETS:

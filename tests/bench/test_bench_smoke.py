@@ -1,6 +1,8 @@
-"""The benchmark cannot rot: a smoke run (tiny sizes, seconds) must produce a well-formed table.
+"""The benchmark cannot rot: a smoke run (tiny sizes, seconds) must produce well-formed tables
+and charts.
 
-No timing is asserted: on a shared machine the figures of a smoke run mean nothing.
+No timing is asserted: on a shared machine the figures of a smoke run mean nothing. Cold starts
+run from the sam build artifact, which ``make test`` builds before running the tests.
 """
 
 from __future__ import annotations
@@ -13,13 +15,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SECTIONS = (
     "### 1. Cold start",
+    "#### Where the time goes",
+    "#### Against the naive handler",
+    "### 1a. Cold start on a Lambda-sized CPU share",
+    "### 1b. Where the cold start goes",
     "### 2. Warm overhead",
+    "#### The ledger on the sync routes",
     "### 3. Bulk throughput",
+    "#### Jobs and the ledger on the bulk path",
     "### Emulator alone",
     "### 4. Memory",
-    "### Cost",
+    "### Cost: the bulk function",
+    "### Cost and latency: the API functions",
+    "### 5. DynamoDB and SQS requests per path",
+    "### Cost: DynamoDB, SQS and Lambda per million bindings",
     "### Targets",
 )
+CHARTS = (
+    "cold-start.png",
+    "cpu-share.png",
+    "warm-latency.png",
+    "bulk-throughput.png",
+    "bulk-ledger.png",
+)
+PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def _tables(text: str) -> list[list[str]]:
@@ -55,9 +74,10 @@ def test_a_smoke_run_prints_and_writes_a_well_formed_table(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr[-3000:]
     for section in SECTIONS:
         assert section in done.stdout
-    # AND every table row has as many cells as its header, and a separator row
+    # AND every table row has as many cells as its header, and a separator row (section 1b
+    # has two tables)
     tables = _tables(done.stdout)
-    assert len(tables) == len(SECTIONS)
+    assert len(tables) == len(SECTIONS) + 1
     for table in tables:
         width = table[0].count("|")
         assert re.fullmatch(r"\|(---\|)+", table[1])
@@ -69,3 +89,7 @@ def test_a_smoke_run_prints_and_writes_a_well_formed_table(tmp_path: Path) -> No
     assert written.endswith("<!-- bench:end -->\n\nafter\n")
     assert "PREVIOUS-FIGURES" not in written
     assert "### Targets" in written
+    # AND the charts are drawn beside it, and linked from it
+    for chart in CHARTS:
+        assert (tmp_path / "docs" / "benchmarks" / chart).read_bytes().startswith(PNG)
+        assert f"](docs/benchmarks/{chart})" in written

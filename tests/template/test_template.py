@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from typing import Any
 
 import pytest
@@ -59,6 +60,15 @@ EXPECTED_ROUTES = {
 ALLOWED_LINT_WARNINGS: dict[str, str] = {}
 
 API_GATEWAY_TIMEOUT_S = 29
+# Each kind of function has its own memory parameter (latency for the API, GB-s for the rest).
+MEMORY_PARAMETERS = {
+    **dict.fromkeys(API_FUNCTIONS, "ApiFunctionMemorySize"),
+    "BulkFunction": "BulkFunctionMemorySize",
+    "CleanupFunction": "CleanupFunctionMemorySize",
+    # A queue consumer like bulk: nobody waits for it, so it shares the bulk size.
+    "VerifyFunction": "BulkFunctionMemorySize",
+}
+PACKAGING = {"BuildMethod": "makefile", "ContextPath": "lambda-build"}
 SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:tpns/prod-AbCdEf"
 HTTP_METHODS = {
     "get",
@@ -147,8 +157,9 @@ def test_functions_run_python311_on_arm64_within_api_gateway_timeout(deployed: T
     template = deployed()
     # WHEN its Lambda functions are listed
     functions = resources_of_type(template, "AWS::Lambda::Function")
-    # THEN there are the six of them, each on python3.11 / arm64, the API ones answering before
-    # API Gateway quits (bulk and cleanup have timeouts of their own, see test_bulk_and_cleanup)
+    # THEN there are the seven of them, each on python3.11 / arm64 with its kind's memory, the API
+    # ones answering before API Gateway quits (bulk, cleanup and verify have timeouts of their
+    # own, see test_bulk_and_cleanup)
     assert sorted(functions) == sorted(FUNCTIONS)
     for name, function in functions.items():
         properties = function["Properties"]
@@ -156,18 +167,39 @@ def test_functions_run_python311_on_arm64_within_api_gateway_timeout(deployed: T
         assert properties["Architectures"] == ["arm64"], name
         if name in API_FUNCTIONS:
             assert properties["Timeout"] < API_GATEWAY_TIMEOUT_S, name
-        assert properties["MemorySize"] == {"Ref": "FunctionMemorySize"}, name
+        assert properties["MemorySize"] == {"Ref": MEMORY_PARAMETERS[name]}, name
         assert properties["Handler"] == "app.lambda_handler", name
 
 
-def test_globals_set_runtime_timeout_and_memory_for_every_function(sam_template: Template) -> None:
+def test_globals_set_runtime_timeout_and_the_api_memory(sam_template: Template) -> None:
     # GIVEN the SAM source as written
     # WHEN its Globals section for functions is read
     function_globals = sam_template["Globals"]["Function"]
-    # THEN runtime, timeout and memory are set once for all functions
+    # THEN runtime and timeout are set once, memory to the API functions' size (bulk, verify
+    # and cleanup set their own)
     assert function_globals["Runtime"] == "python3.11"
     assert function_globals["Timeout"] < API_GATEWAY_TIMEOUT_S
-    assert sam_template["Parameters"]["FunctionMemorySize"]["Default"] == 128
+    assert function_globals["MemorySize"] == {"Ref": "ApiFunctionMemorySize"}
+    assert "FunctionMemorySize" not in sam_template["Parameters"]
+
+
+def test_memory_defaults_are_the_documented_and_benchmarked_ones(sam_template: Template) -> None:
+    # GIVEN the memory parameters, the README's deploy table and the committed benchmark
+    parameters = sam_template["Parameters"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = dict(re.findall(r"^\s*\| `(\w+MemorySize)` \| .* \| (\d+)\b", readme, re.M))
+    benchmarks = (ROOT / "BENCHMARKS.md").read_text(encoding="utf-8")
+    for parameter in sorted(set(MEMORY_PARAMETERS.values())):
+        default = parameters[parameter]["Default"]
+        # THEN each is a Lambda size with the README's default
+        assert parameters[parameter]["MinValue"] == 128, parameter
+        assert parameters[parameter]["MaxValue"] == 10240, parameter
+        assert documented[parameter] == str(default), parameter
+    # AND the benchmark's last run found the API and bulk defaults to be its own picks
+    for parameter in ("ApiFunctionMemorySize", "BulkFunctionMemorySize"):
+        default = parameters[parameter]["Default"]
+        row = rf"^\| {parameter} default {default} MB[^|]* \| met \|"
+        assert re.search(row, benchmarks, re.M), parameter
 
 
 def test_each_function_has_its_own_code_directory(sam_template: Template) -> None:
@@ -209,9 +241,45 @@ def test_layer_is_built_from_layers_tpns_for_python311_arm64(sam_template: Templ
     assert layer["Properties"]["ContentUri"] == "layers/tpns/"
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.11"]
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
-    assert layer["Metadata"] == {"BuildMethod": "python3.11", "BuildArchitecture": "arm64"}
+    assert layer["Metadata"] == {**PACKAGING, "BuildArchitecture": "arm64"}
     assert (ROOT / "layers/tpns/requirements.txt").is_file()
     assert (ROOT / "layers/tpns/tpns_account/__init__.py").is_file()
+
+
+def test_every_resource_is_built_by_the_lambda_build_makefile_for_the_runtime(
+    sam_template: Template,
+) -> None:
+    # GIVEN the functions and the layer, and lambda-build/Makefile
+    resources = {
+        name: body
+        for name, body in sam_template["Resources"].items()
+        if body["Type"] in ("AWS::Serverless::Function", "AWS::Serverless::LayerVersion")
+    }
+    makefile = (ROOT / "lambda-build" / "Makefile").read_text(encoding="utf-8")
+    settings = dict(re.findall(r"^(LAMBDA_\w+)\s*:=\s*(\S+)", makefile, re.M))
+    # THEN each is built by it (so `sam build` ships bytecode), and it has a target for each
+    for name, body in resources.items():
+        assert {k: body["Metadata"][k] for k in PACKAGING} == PACKAGING, name
+        dry_run = subprocess.run(
+            [
+                "make",
+                "-n",
+                "-f",
+                "lambda-build/Makefile",
+                f"build-{name}",
+                "ARTIFACTS_DIR=/nowhere",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert dry_run.returncode == 0, (name, dry_run.stderr)
+    # AND it compiles for the template's runtime and installs wheels for its architecture
+    assert settings["LAMBDA_PYTHON"] == sam_template["Globals"]["Function"]["Runtime"]
+    assert sam_template["Globals"]["Function"]["Architectures"] == ["arm64"]
+    assert settings["LAMBDA_PLATFORM"].endswith("_aarch64")
+    assert "--invalidation-mode unchecked-hash" in makefile
 
 
 def test_environment_comes_from_parameters_with_the_readme_defaults(

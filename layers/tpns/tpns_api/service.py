@@ -7,16 +7,19 @@ sent), what TPNS gets is what the ledger says, and its verification is scheduled
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tpns_account import Settings, TpnsClient, defaults
 from tpns_api.deadline import Deadline
 from tpns_api.errors import LedgerOffError
 from tpns_api.http.answers import ApiResponse, batch_answer, query_answer
 from tpns_api.http.contract import BatchRequest, QueryRequest
-from tpns_api.http.lookups import BindingsLookup
-from tpns_api.jobs.store import decode_cursor, encode_cursor
-from tpns_api.ledger.wiring import Ledger, ledger_from_env
-from tpns_api.sending import passthrough, send
+
+if TYPE_CHECKING:
+    # Imported where used: a query never loads the sending path, LedgerMode off never the
+    # ledger's modules (a cold start pays for every module it imports).
+    from tpns_api.http.lookups import BindingsLookup
+    from tpns_api.ledger.wiring import Ledger
 
 
 @dataclass
@@ -29,6 +32,8 @@ class BindingService:
 
     def batch_operate(self, request: BatchRequest, deadline: Deadline) -> ApiResponse:
         """Record, send, answer per item (accepted, failed or superseded), in input order."""
+        from tpns_api.sending import passthrough, send
+
         operation = request.operation
         op_id = request.request_id
         app_key = self.client.credentials.get(request.app).access_id
@@ -54,6 +59,8 @@ class BindingService:
         if lookup.token is not None:
             bindings = store.token_bindings(app_key, lookup.token)
             return ApiResponse(200, {"items": [b.to_dict() for b in bindings], "next_cursor": None})
+        from tpns_api.jobs.store import decode_cursor, encode_cursor
+
         account = str(lookup.account)
         pk = f"A#{app_key}#{account}"
         start = decode_cursor(lookup.cursor, pk=pk)
@@ -75,6 +82,8 @@ def binding_service() -> BindingService:
     Calls are paced per request (``per_call``): a warm function serving requests back to back
     never waits for the previous request's slot; one request's own calls stay under the cap.
     """
+    from tpns_api.ledger.wiring import ledger_from_env
+
     settings = Settings.from_env()
     client = settings.client(pacing="per_call")
     return BindingService(client, settings.sync_max_items, ledger_from_env())

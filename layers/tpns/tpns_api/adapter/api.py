@@ -29,7 +29,6 @@ from tpns_api.adapter.observability import count, logger, metrics
 from tpns_api.adapter.routing import Routes
 from tpns_api.deadline import Deadline
 from tpns_api.http.answers import ApiResponse, Document, not_found
-from tpns_api.http.errors import error_response
 from tpns_api.http.request import HttpRequest
 from tpns_api.telemetry import Metric, error_metric
 
@@ -124,7 +123,7 @@ class Api(Generic[S]):
             deadline = Deadline.for_invocation(remaining, RESPONSE_MARGIN_S)
             answer = target(http_request(event, parameters), deadline, self.service())
         except Exception as exc:
-            answer = error_response(exc, request_id(event))
+            answer = _error_response(exc, request_id(event))
             count({error_metric(answer.status): 1})
         count(answer.counts)
         return proxy_answer(answer)
@@ -148,7 +147,7 @@ class Api(Generic[S]):
                 service = self.service()
                 answer = run(parse(payload, service), deadline, service)
             except Exception as exc:
-                answer = error_response(exc, getattr(context, "aws_request_id", None))
+                answer = _error_response(exc, getattr(context, "aws_request_id", None))
                 if answer.status >= 500 or answer.status == 429:
                     raise
             logger.info("direct invocation answered", extra={"status": answer.status})
@@ -165,3 +164,12 @@ class Api(Generic[S]):
             return self.handle(event, context)
 
         return lambda_handler
+
+
+def _error_response(exc: BaseException, request: str | None) -> ApiResponse:
+    """The error table's answer (``tpns_api.http.errors``), imported on the first error only:
+    it names the exceptions of every part of the API (jobs, idempotency, the ledger's store),
+    which a function that never fails on them need not load on its cold start."""
+    from tpns_api.http.errors import error_response
+
+    return error_response(exc, request)

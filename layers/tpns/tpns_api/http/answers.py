@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tpns_account import QueryResult
 from tpns_account.models import BIND_TYPES, OperatorType
 from tpns_account.results import item_fields
-from tpns_api.sending import Sent
 from tpns_api.telemetry import Metric
+
+if TYPE_CHECKING:
+    from tpns_api.sending import Sent  # a query's answer never loads the sending path
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,6 @@ from tpns_api.jobs.idempotency import IdempotencyStore
 from tpns_api.jobs.model import Counts, Failure
 from tpns_api.jobs.store import JobStore, NewJob
 from tpns_api.jobs.wiring import jobs_from_env
-from tpns_api.ledger.export import ExportPage
 from tpns_api.ledger.wiring import ledger_on
 from tpns_api.queue.messages import BACKFILL, job_messages
 from tpns_api.queue.sqs import MessageSender
@@ -105,6 +104,8 @@ class JobSubmitter:
         """The job's record, its messages, and the answer that says what was queued."""
         answer: dict[str, Any] = {"job_id": job_id, "state": "queued", "operation": job.operation}
         if job.batch is None:  # an export: its first page; each page queues the next
+            from tpns_api.ledger.export import ExportPage  # (the ledger's store: exports only)
+
             new = NewJob(job_id, "export", None, job.app, "export", None, None, False)
             messages = [ExportPage(job_id, job.app).to_json()]
             return new, messages, {**answer, "operator_type": None, "items": None, "messages": 1}

@@ -17,14 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from tpns_account import Account, BatchOperation, OperatorType, TokenAccounts
 from tpns_account.models import Item
 from tpns_account.payload import override_warnings
 from tpns_api.ledger.cells import TokenOp
 from tpns_api.ledger.items import AccountUnbind, Recorded
-from tpns_api.ledger.store import LedgerStore
+
+if TYPE_CHECKING:
+    # The store only plans with: ``Plan``, ``Send`` and ``Target`` (which every sync call
+    # uses, LedgerMode off too) need none of its DynamoDB code.
+    from tpns_api.ledger.store import LedgerStore
 
 TargetKind = Literal["token", "account"]
 

@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tpns_account import (
     Account,
@@ -27,14 +27,18 @@ from tpns_account import (
     TpnsError,
 )
 from tpns_api.errors import BundleError
-from tpns_api.jobs.model import Counts, Failure
-from tpns_api.jobs.store import JobStore
 from tpns_api.ledger.cells import AccountKey, Cell
 from tpns_api.ledger.plan import Target
 from tpns_api.ledger.store import LedgerStore
-from tpns_api.queue.messages import Record
 from tpns_api.queue.sqs import MessageSender
 from tpns_api.telemetry import Metric
+
+if TYPE_CHECKING:
+    # The sync routes schedule verifications (``VerifyScheduler``) and never verify: the jobs'
+    # and the queue's modules are imported by the verifier's methods.
+    from tpns_api.jobs.model import Failure
+    from tpns_api.jobs.store import JobStore
+    from tpns_api.queue.messages import Record
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +129,8 @@ class Verifier:
 
     def verify(self, request: VerifyRequest, *, time_budget: float) -> VerifyReport:
         """Check one request's targets; push mismatches again, or give up on them."""
+        from tpns_api.jobs.model import Counts
+
         app_key = self.client.credentials.get(request.app).access_id
         tokens = [t for t in request.targets if t.kind == "token"]
         accounts = [t for t in request.targets if t.kind == "account"]
@@ -204,6 +210,8 @@ class Verifier:
 
     def give_up(self, request: VerifyRequest, reason: str) -> VerifyReport:
         """The request's last delivery failed: its targets are unverified, and counted so."""
+        from tpns_api.jobs.model import Counts
+
         logger.error(
             "operation %s: %d item(s) unverified: %s", request.op_id, len(request.targets), reason
         )
@@ -322,6 +330,8 @@ def _held_by_accounts(
 
 
 def _unverified(target: Target) -> Failure:
+    from tpns_api.jobs.model import Failure
+
     if target.kind == "token":
         return Failure(target.index, "unverified", token=target.key, reason="TPNS does not hold it")
     return Failure(

@@ -5,17 +5,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tpns_account import BatchOperation, SettingsError
-from tpns_api.jobs.store import JobStore
-from tpns_api.ledger.cells import version
-from tpns_api.ledger.export import Exporter
-from tpns_api.ledger.plan import Plan, Planner, Target
-from tpns_api.ledger.store import LedgerStore
-from tpns_api.ledger.verify import VerifyScheduler
-from tpns_api.queue.sqs import MessageSender
-from tpns_api.sending import Sent
-from tpns_api.store.dynamo import Table, dynamodb_client, fan_out
+
+if TYPE_CHECKING:
+    # Imported where used: with LedgerMode off, a function never loads the ledger's modules.
+    from tpns_api.jobs.store import JobStore
+    from tpns_api.ledger.export import Exporter
+    from tpns_api.ledger.plan import Plan, Target
+    from tpns_api.ledger.store import LedgerStore
+    from tpns_api.ledger.verify import VerifyScheduler
+    from tpns_api.sending import Sent
 
 LEDGER_TABLE = "LEDGER_TABLE"
 DEFAULT_VERIFY_DELAY_S = 30
@@ -31,6 +32,9 @@ class Ledger:
 
     def plan(self, app_key: str, operation: BatchOperation, issued_at_ms: int, op_id: str) -> Plan:
         """Record the operation; what to send for it (``tpns_api.ledger.plan``)."""
+        from tpns_api.ledger.cells import version
+        from tpns_api.ledger.plan import Planner
+
         return Planner(self.store).plan(app_key, operation, version(issued_at_ms, op_id), op_id)
 
     def after(
@@ -49,6 +53,8 @@ class Ledger:
         ``targets`` (default: the accepted items') are what verification checks, indexed as
         the job counts items when there is a job.
         """
+        from tpns_api.store.dynamo import fan_out
+
         chosen = sent.verifiable if targets is None else targets
         writes: list[Callable[[], None]] = [
             lambda: self.store.record_sent(
@@ -74,6 +80,11 @@ def ledger_from_env() -> Ledger | None:
         return None
     table_name = os.environ[LEDGER_TABLE].strip()
     import boto3
+
+    from tpns_api.ledger.store import LedgerStore
+    from tpns_api.ledger.verify import VerifyScheduler
+    from tpns_api.queue.sqs import MessageSender
+    from tpns_api.store.dynamo import Table, dynamodb_client
 
     queue_url = os.environ.get("VERIFY_QUEUE_URL", "").strip()
     if not queue_url:
@@ -103,6 +114,9 @@ def exporter_from_env(ledger: Ledger | None, jobs: JobStore | None) -> Exporter 
     if ledger is None or jobs is None or not bucket or not queue_url:
         return None
     import boto3
+
+    from tpns_api.ledger.export import Exporter
+    from tpns_api.queue.sqs import MessageSender
 
     sender = MessageSender(boto3.client("sqs"), queue_url)
     return Exporter(ledger.store, jobs, boto3.client("s3"), bucket, sender)
