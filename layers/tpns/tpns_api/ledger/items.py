@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tpns_api.ledger.cells import AccountKey, Cell, TokenOp
-from tpns_api.store.dynamo import Key
+from tpns_api.store.dynamo import Item, Key
 
 
 def token_key(app: str, token: str) -> Key:
@@ -95,3 +95,15 @@ class Binding:
             "issued_at": self.issued_at,
             "state": self.state,
         }
+
+
+def binding_state(token: str, sent: Item | None, verified: Item | None) -> str:
+    """A bound cell's state, from its operation's fact (what TPNS answered for it) and its
+    verification's (what TPNS was later found to hold); no fact yet: pending."""
+    if verified is not None:
+        return "verified" if verified.get("verified") else "unverified"
+    if sent is None:
+        return "pending"
+    if token in (sent.get("refused") or set()):
+        return "failed"
+    return "pending" if token in (sent.get("unanswered") or set()) else "applied"

@@ -29,6 +29,7 @@ from tpns_api.ledger.items import (
     Binding,
     Recorded,
     account_unbind_key,
+    binding_state,
     index_key,
     op_key,
     token_key,
@@ -46,7 +47,7 @@ from tpns_api.store.dynamo import (
 )
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+    from mypy_boto3_dynamodb.type_defs import PutTypeDef, TransactWriteItemTypeDef
 
 logger = logging.getLogger(__name__)
 
@@ -343,23 +344,16 @@ class LedgerStore:
 
     def _put(self, app: str, token: str, old: Item | None, new: Item) -> TransactWriteItemTypeDef:
         item = {**new, **token_key(app, token), "token": token, "rev": _revision()}
-        if old is None:
-            return {
-                "Put": {
-                    "TableName": self.table.name,
-                    "Item": to_item(item),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            }
-        return {
-            "Put": {
-                "TableName": self.table.name,
-                "Item": to_item(item),
-                "ConditionExpression": "#rev = :rev",
-                "ExpressionAttributeNames": {"#rev": "rev"},
-                "ExpressionAttributeValues": {":rev": to_attribute(old.get("rev"))},
-            }
+        put: PutTypeDef = {
+            "TableName": self.table.name,
+            "Item": to_item(item),
+            "ConditionExpression": "attribute_not_exists(pk)",
         }
+        if old is not None:
+            put["ConditionExpression"] = "#rev = :rev"
+            put["ExpressionAttributeNames"] = {"#rev": "rev"}
+            put["ExpressionAttributeValues"] = {":rev": to_attribute(old.get("rev"))}
+        return {"Put": put}
 
     def _write(self, writes: Sequence[tuple[str, TransactWriteItemTypeDef]]) -> list[str]:
         """Write in transactions; the tokens someone else wrote meanwhile, to read again."""
@@ -412,32 +406,21 @@ class LedgerStore:
         keys = [op_key(app, c.op_id) for _, c in pairs]
         keys += [verification_key(app, t, c.op_id) for t, c in pairs]
         facts = self.table.get_many(keys)
-        bindings = []
-        for token, cell in pairs:
-            verified = facts.get(_pair(verification_key(app, token, cell.op_id)))
-            sent = facts.get(_pair(op_key(app, cell.op_id)))
-            if verified is not None:
-                state = "verified" if verified.get("verified") else "unverified"
-            elif sent is not None:
-                if token in (sent.get("refused") or set()):
-                    state = "failed"
-                elif token in (sent.get("unanswered") or set()):
-                    state = "pending"
-                else:
-                    state = "applied"
-            else:
-                state = "pending"
-            bindings.append(
-                Binding(
+        return [
+            Binding(
+                token,
+                cell.account,
+                cell.account_type,
+                cells.issued_at_of(cell.version),
+                binding_state(
                     token,
-                    cell.account,
-                    cell.account_type,
-                    cells.issued_at_of(cell.version),
-                    state,
-                    cell.op_id,
-                )
+                    facts.get(_pair(op_key(app, cell.op_id))),
+                    facts.get(_pair(verification_key(app, token, cell.op_id))),
+                ),
+                cell.op_id,
             )
-        return bindings
+            for token, cell in pairs
+        ]
 
 
 def _revision() -> str:
