@@ -159,7 +159,7 @@ def _banner(stack: LocalStack, state_dir: Path) -> str:
         "",
         f"  API          {api}/v1/...  (header x-api-key: the key in {key_file})",
         f"  Swagger UI   {api}/v1/docs",
-        f"  AWS (moto)   {e['aws']}  Secrets Manager, SQS, S3 - "
+        f"  AWS (moto)   {e['aws']}  Secrets Manager, SQS, S3, DynamoDB - "
         f"export AWS_ENDPOINT_URL={e['aws']} AWS_DEFAULT_REGION={e['region']}",
         f"  TPNS         {tpns}",
         f"  Credentials  secret {e['secret_id']} in the local Secrets Manager "
