@@ -8,12 +8,15 @@ generated. For positive ones:
 - a synchronous list names each token (or account of one type) once; JSON Schema's
   ``uniqueItems`` only refuses identical items, so later repeats of a key are dropped;
 - a page ``cursor`` is opaque: valid only as the API handed it out (anything else is 400), so a
-  generated one is dropped and the first page asked for.
+  generated one is dropped and the first page asked for;
+- an ``Idempotency-Key`` is valid once per body (the same key with another body is 422, as the
+  spec declares), so each valid case gets a key of its own.
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 from typing import Any
 
 import schemathesis
@@ -55,6 +58,8 @@ def map_case(context: Any, case: Any) -> Any:
         if "app" in case.query:
             case.query["app"] = KNOWN_APP
         case.query.pop("cursor", None)
+    if case.headers and "Idempotency-Key" in case.headers:
+        case.headers["Idempotency-Key"] = uuid.uuid4().hex
     body = case.body
     if isinstance(body, dict):
         if "app" in body:
