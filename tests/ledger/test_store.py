@@ -86,3 +86,17 @@ def test_a_bind_of_an_account_a_later_op5_unbound_leaves_it_unbound(memory: Memo
     assert not recorded.superseded
     assert recorded.bound == ()
     assert held(store)["t0"] == set()
+
+
+def test_an_account_bound_with_two_types_pages_one_binding_per_index_entry(
+    memory: Memory,
+) -> None:
+    # GIVEN a token bound to alice as account type 0 and as type 1
+    store = memory.ledger()
+    accounts = (("alice", 0), ("alice", 1))
+    store.record(APP, [TokenOp("bind", "t0", version(1, "b"), "b", accounts)])
+    # WHEN alice's bindings of every type are read one per page
+    first, start = store.account_bindings(APP, "alice", None, limit=1)
+    second, _ = store.account_bindings(APP, "alice", None, limit=1, start=start)
+    # THEN each page holds one binding, and the two pages hold both types once
+    assert [(b.token, b.account_type) for b in first + second] == [("t0", 0), ("t0", 1)]

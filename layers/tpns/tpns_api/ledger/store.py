@@ -325,15 +325,16 @@ class LedgerStore:
         entries, next_start = self.table.query(
             f"A#{app}#{account}", begins_with=prefix, limit=limit, start=start
         )
-        tokens = sorted({str(e["sk"]).split("#", 1)[1] for e in entries if "#" in str(e["sk"])})
-        held = {
-            token: [
+        # One cell per index entry (``<type>#<token>``), so a page holds at most ``limit``.
+        indexed = [str(e["sk"]).split("#", 1) for e in entries if "#" in str(e["sk"])]
+        bound = self.bound(app, sorted({token for _, token in indexed}))
+        held: dict[str, list[Cell]] = {}
+        for indexed_type, token in indexed:
+            held.setdefault(token, []).extend(
                 c
-                for c in cell_list
-                if c.account == account and (account_type is None or c.account_type == account_type)
-            ]
-            for token, cell_list in self.bound(app, tokens).items()
-        }
+                for c in bound[token]
+                if (c.account, str(c.account_type)) == (account, indexed_type)
+            )
         return self._bindings(app, held), next_start
 
     # -- internals ------------------------------------------------------------------------------
