@@ -100,3 +100,26 @@ def test_an_account_bound_with_two_types_pages_one_binding_per_index_entry(
     second, _ = store.account_bindings(APP, "alice", None, limit=1, start=start)
     # THEN each page holds one binding, and the two pages hold both types once
     assert [(b.token, b.account_type) for b in first + second] == [("t0", 0), ("t0", 1)]
+
+
+def test_an_op5_recorded_while_an_older_bind_is_written_back_keeps_its_account_unbound(
+    memory: Memory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a token whose newest operation (t5) is an op 3 of bob, so a bind of alice issued
+    # at t1 is read, applied and written back; and an op 5 of alice (t2) that another writer
+    # records just as that write lands
+    store, other = memory.ledger(), memory.ledger()
+    store.record(APP, [TokenOp("unbind_accounts", "t0", version(5, "u3"), "u3", (("bob", 0),))])
+    write_back = store._write
+
+    def write_back_then_op5(writes: object) -> list[str]:
+        conflicted = write_back(writes)  # type: ignore[arg-type]
+        other.record_account_unbinds(APP, [AccountUnbind("alice", 0, version(2, "u5"), "u5")])
+        return conflicted
+
+    monkeypatch.setattr(store, "_write", write_back_then_op5)
+    # WHEN the bind is recorded
+    (recorded,) = store.record(APP, [TokenOp("bind", "t0", version(1, "b"), "b", (("alice", 0),))])
+    # THEN it does not keep alice (so does not send her), as the ledger says
+    assert recorded.bound == ()
+    assert held(store)["t0"] == set()

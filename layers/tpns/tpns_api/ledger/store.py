@@ -179,7 +179,6 @@ class LedgerStore:
         changes: dict[str, cells.TokenChange] = {}
         pending = list(by_token)
         items = self._read(app, pending)
-        unbinds = self.account_unbinds(app, unbind_keys)
         for _ in range(ROUNDS):
             writes: list[tuple[str, TransactWriteItemTypeDef]] = []
             for token in pending:
@@ -194,6 +193,9 @@ class LedgerStore:
             items |= self._read(app, pending)
         else:
             raise StoreUnavailableError(f"ledger: {len(pending)} token(s) kept conflicting")
+        # Read after the write: an op 5 writes its version before it looks for holders, so
+        # either it finds this bind's cells, or this read finds its version.
+        unbinds = self.account_unbinds(app, unbind_keys)
         return [self._recorded(by_token[t], changes[t], unbinds) for t in by_token]
 
     def record_account_unbinds(
