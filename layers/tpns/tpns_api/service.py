@@ -1,17 +1,19 @@
 """The API's synchronous operations, independent of how the request arrived.
 
 With the ledger on, a bind or unbind is recorded first (DynamoDB unavailable: 503, nothing
-sent), what TPNS gets is what the ledger says, and its verification is scheduled, not awaited.
+sent), what TPNS gets is what the ledger says, and its verification is scheduled, not awaited
+(and if that fails, TPNS's answer says so in a warning).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tpns_account import Settings, TpnsClient, defaults
 from tpns_api.deadline import Deadline
-from tpns_api.errors import LedgerOffError
+from tpns_api.errors import LedgerOffError, QueueUnavailableError
 from tpns_api.http.answers import ApiResponse, batch_answer, query_answer
 from tpns_api.http.contract import BatchRequest, QueryRequest
 
@@ -20,6 +22,9 @@ if TYPE_CHECKING:
     # ledger's modules (a cold start pays for every module it imports).
     from tpns_api.http.lookups import BindingsLookup
     from tpns_api.ledger.wiring import Ledger
+    from tpns_api.sending import Sent
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -43,12 +48,27 @@ class BindingService:
             plan = self.ledger.plan(app_key, operation, request.issued_at_ms, op_id)
         sent = send(self.client, plan, operation, app=request.app, time_budget=deadline.budget())
         if self.ledger is not None:
-            # What TPNS did not answer stays in the ledger: verification will push it.
-            self.ledger.after(app_key, request.app, op_id, sent, targets=sent.converging)
+            self._after(self.ledger, app_key, request.app, op_id, sent)
         error = sent.first_error()
         if error is not None:
             raise error
         return batch_answer(sent)
+
+    @staticmethod
+    def _after(ledger: Ledger, app_key: str, app: str | None, op_id: str, sent: Sent) -> None:
+        """Record TPNS's answer and schedule verification. TPNS already has the request, so a
+        failure here is a warning on TPNS's answer, not an error: the ledger holds the operation
+        (what TPNS did not answer stays in it, and verification will push it)."""
+        from tpns_api.store.dynamo import StoreUnavailableError
+
+        try:
+            ledger.after(app_key, app, op_id, sent, targets=sent.converging)
+        except (StoreUnavailableError, QueueUnavailableError) as exc:
+            logger.error("operation %s: sent, but not recorded or verified: %s", op_id, exc)
+            sent.warnings.append(
+                "sent to TPNS, but TPNS's answer could not be recorded or its verification "
+                f"scheduled ({exc}); send the request again to have it checked"
+            )
 
     def bindings(self, lookup: BindingsLookup) -> ApiResponse:
         """What the ledger holds for a token, or (a page of) an account's tokens."""
