@@ -145,6 +145,27 @@ def test_wrong_shapes_never_succeed_and_go_straight_to_the_dlq(
     assert emulator.stats.requests == 0
 
 
+@pytest.mark.parametrize(
+    ("issued_at", "reason"),
+    [
+        (1_764_583_200, "issued_at: is before 2015: epoch milliseconds, not seconds"),
+        ("9999-12-31T00:00:00Z", "issued_at: is more than 15 minutes ahead of now"),
+    ],
+)
+def test_an_implausible_issued_at_goes_to_the_dlq_unsent(
+    bulk: BulkRig, emulator: TpnsEmulator, issued_at: object, reason: str
+) -> None:
+    # GIVEN an unbind whose issued_at is epoch seconds, or far in the future
+    body = {"operation": "unbind", "token_list": ["t1"], "issued_at": issued_at}
+    # WHEN it is processed
+    _, failed = bulk.invoke([body])
+    # THEN it is not redelivered: it is in the DLQ, saying why, and TPNS got nothing
+    assert failed == []
+    (dead,) = bulk.dead_letters()
+    assert reason in dead["attributes"]["reason"]
+    assert emulator.stats.requests == 0
+
+
 def test_raw_tpns_messages_are_accepted(bulk: BulkRig, emulator: TpnsEmulator) -> None:
     # GIVEN three tokens bound by a raw TPNS override message (operator_type 2)
     bulk.invoke([{"operator_type": 2, "token_accounts": binds("raw", 3)}])

@@ -35,6 +35,10 @@ from tpns_api.queue.sqs import MAX_MESSAGE_BYTES
 
 ITEM_PATH = re.compile(r"^(token_accounts|token_list|account_list)\[(\d+)\]")
 ENVELOPE_FIELDS = ("app", "job_id", "part", "offset", "issued_at", "op_id", "reasons")
+#: The plausible range of a producer's ``issued_at`` (epoch ms): from 2015-01-01, to a little
+#: ahead of this function's clock (clocks differ by seconds, not by a quarter of an hour).
+EARLIEST_ISSUED_AT_MS: Final = 1_420_070_400_000
+MAX_ISSUED_AHEAD_MS: Final = 15 * 60 * 1000
 #: A dead letter's ``op_id``: the operation it was (``<job>.<part>``, or an SQS message id).
 OP_ID = re.compile(r"[\x21-\x7e]{1,200}(?![\s\S])")
 BACKFILL: Final = "backfill"
@@ -163,20 +167,39 @@ def _unwrapped(data: dict[str, Any]) -> tuple[dict[str, Any], MessageKind]:
 
 
 def parse_issued_at(value: object, sent_at_ms: int | None) -> int:
-    """``issued_at`` as epoch ms: the message's field, else when SQS received it, else now."""
+    """``issued_at`` as epoch ms: the message's field, else when SQS received it, else now.
+
+    A producer's value must be a plausible instant: one before 2015 is most likely epoch
+    seconds (it would lose to everything), one far ahead of now would win over everything
+    issued until then.
+    """
+    now_ms = int(time.time() * 1000)
     if value is MISSING:
-        return sent_at_ms if sent_at_ms is not None else int(time.time() * 1000)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return sent_at_ms if sent_at_ms is not None else now_ms
+    issued_at_ms = _instant_ms(value)
+    if issued_at_ms is None:
+        raise invalid("issued_at", "must be epoch milliseconds or an RFC 3339 time with its offset")
+    if issued_at_ms < EARLIEST_ISSUED_AT_MS:
+        raise invalid("issued_at", "is before 2015: epoch milliseconds, not seconds")
+    if issued_at_ms > now_ms + MAX_ISSUED_AHEAD_MS:
+        ahead_min = MAX_ISSUED_AHEAD_MS // 60_000
+        raise invalid(
+            "issued_at", f"is more than {ahead_min} minutes ahead of now: check the clock"
+        )
+    return issued_at_ms
+
+
+def _instant_ms(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            pass
-        else:
-            if moment.tzinfo is not None:
-                return int(moment.timestamp() * 1000)
-    raise invalid("issued_at", "must be epoch milliseconds or an RFC 3339 time with its offset")
+            return None
+        if moment.tzinfo is not None:
+            return int(moment.timestamp() * 1000)
+    return None
 
 
 def _position(data: Mapping[str, Any]) -> tuple[int | None, int]:
