@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import time
 
 import pytest
+from mypy_boto3_sqs import SQSClient
 
 from tests.support.api_events import ApiFunctions, api_event, api_event_body
 from tests.support.apps import ACCESS_ID, SECRET_KEY
@@ -207,6 +210,26 @@ def test_jobs_answer_503_when_the_queue_refuses_and_a_retry_with_the_key_finishe
     status = api("jobs", api_event("job-status", path_parameters={"job_id": job_id}))
     assert status.body["state"] == "queued"
     assert status.body["items"]["failed"] == 0
+
+
+def test_a_retry_with_the_key_an_hour_later_queues_the_first_attempts_issued_at(
+    api: ApiFunctions, monkeypatch: pytest.MonkeyPatch, bulk_queue_url: str, sqs: SQSClient
+) -> None:
+    # GIVEN a job with an Idempotency-Key that the bulk queue did not take
+    monkeypatch.setenv("BULK_QUEUE_URL", "http://127.0.0.1:9/000000000000/missing")
+    api.reset()
+    first = api_event("jobs-bind-idempotent")
+    assert api("jobs", first).status == 503
+    # WHEN the same request is sent again an hour later, the queue back
+    monkeypatch.setenv("BULK_QUEUE_URL", bulk_queue_url)
+    api.reset()
+    retry = copy.deepcopy(first)
+    retry["requestContext"]["requestTimeEpoch"] += 3_600_000
+    assert api("jobs", retry).status == 202
+    # THEN its messages are the first attempt's operation: issued when it was, not an hour later
+    received = sqs.receive_message(QueueUrl=bulk_queue_url, MaxNumberOfMessages=10)
+    issued = {json.loads(m["Body"])["issued_at"] for m in received["Messages"]}
+    assert issued == {first["requestContext"]["requestTimeEpoch"]}
 
 
 def test_direct_unbind_raises_on_upstream_failure_so_retries_apply(

@@ -40,10 +40,12 @@ Begun = Literal["new", "replay", "resume"]
 @dataclass(frozen=True, slots=True)
 class Claim:
     """What to do with a request: ``new`` (do it under ``job_id``), ``resume`` (a first attempt
-    died: finish it under its ``job_id``), ``replay`` (answer ``answer`` again)."""
+    died: finish it under its ``job_id`` and ``issued_at_ms``, so the parts it queued and those
+    the retry queues are one operation, not a newer one), ``replay`` (answer ``answer`` again)."""
 
     kind: Begun
     job_id: str
+    issued_at_ms: int
     answer: Mapping[str, Any] | None = None
 
 
@@ -57,13 +59,15 @@ class IdempotencyStore:
     table: Table
     clock: Callable[[], float]
 
-    def claim(self, scope: str, key: str, digest: str, job_id: str) -> Claim:
-        """Claim ``key`` for a request whose body hashes to ``digest``."""
+    def claim(self, scope: str, key: str, digest: str, job_id: str, issued_at_ms: int) -> Claim:
+        """Claim ``key`` for a request whose body hashes to ``digest``, issued at
+        ``issued_at_ms``."""
         now = int(self.clock())
         record: Item = {
             **key_of(scope, key),
             "body": digest,
             "job_id": job_id,
+            "issued_at": issued_at_ms,
             "state": "in_progress",
             "lease_until": now + LEASE_S,
             "expires_at": now + WINDOW_S,
@@ -75,8 +79,8 @@ class IdempotencyStore:
                 values={":now": now},
             )
         except ConditionFailedError as exc:
-            return self._existing(scope, key, digest, job_id, exc.item, now)
-        return Claim("new", job_id)
+            return self._existing(scope, key, digest, (job_id, issued_at_ms), exc.item, now)
+        return Claim("new", job_id, issued_at_ms)
 
     def release(self, scope: str, key: str) -> None:
         """Give a claimed key up (the request was refused): the next request is a first one."""
@@ -95,18 +99,26 @@ class IdempotencyStore:
         )
 
     def _existing(
-        self, scope: str, key: str, digest: str, job_id: str, found: Item | None, now: int
+        self,
+        scope: str,
+        key: str,
+        digest: str,
+        this: tuple[str, int],
+        found: Item | None,
+        now: int,
     ) -> Claim:
         record = found or self.table.get(key_of(scope, key))
         if record is None:  # expired and deleted between the two calls: claim it again
-            return self.claim(scope, key, digest, job_id)
+            return self.claim(scope, key, digest, *this)
         if record.get("body") != digest:
             raise IdempotencyKeyReusedError(
                 "Idempotency-Key: was used with another body within 24 hours; use a new key"
             )
-        job_id = str(record["job_id"])  # the first request's, whatever this one would have had
+        # The first request's, whatever this one would have had.
+        job_id = str(record["job_id"])
+        issued_at_ms = int(record.get("issued_at") or this[1])
         if record.get("state") == "completed":
-            return Claim("replay", job_id, json.loads(str(record["answer"])))
+            return Claim("replay", job_id, issued_at_ms, json.loads(str(record["answer"])))
         if int(record.get("lease_until") or 0) > now:
             raise IdempotencyKeyInProgressError(
                 "Idempotency-Key: the first request with this key is still being handled; "
@@ -123,4 +135,4 @@ class IdempotencyStore:
             raise IdempotencyKeyInProgressError(
                 "Idempotency-Key: another retry is resuming this request"
             ) from None
-        return Claim("resume", job_id)
+        return Claim("resume", job_id, issued_at_ms)

@@ -14,7 +14,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tpns_account import CredentialsProvider, SecretsManagerCredentials, Settings, SettingsError
@@ -80,10 +80,11 @@ class JobSubmitter:
         key = job.idempotency_key
         resuming = False
         if key is not None:
-            claim = self.idempotency.claim(job.caller, key, job.body_hash, job_id)
+            claim = self.idempotency.claim(job.caller, key, job.body_hash, job_id, job.issued_at_ms)
             if claim.kind == "replay" and claim.answer is not None:
                 return self._accepted(job, {**claim.answer, "replayed": True})
             job_id, resuming = claim.job_id, claim.kind == "resume"
+            job = replace(job, issued_at_ms=claim.issued_at_ms)
         new, messages, answer = self._plan(job, job_id)
         if not self.jobs.create(new) and not resuming:
             if key is not None:
