@@ -71,16 +71,17 @@ class BulkRig:
         return str(self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=text)["MessageId"])
 
     def invoke(
-        self, bodies: list[Any], *, remaining_ms: int = 60_000
+        self, bodies: list[Any], *, remaining_ms: int = 60_000, receive_count: int = 1
     ) -> tuple[dict[str, Any], list[str]]:
-        """Invoke the handler directly with one SQS event holding ``bodies`` (ids m0, m1, ...);
-        the answer and the ids it reports failed."""
+        """Invoke the handler directly with one SQS event holding ``bodies`` (ids m0, m1, ...),
+        each delivered for the ``receive_count``-th time; the answer and the ids it reports
+        failed."""
         records = [
             {
                 "messageId": f"m{i}",
                 "receiptHandle": f"rh{i}",
                 "body": body if isinstance(body, str) else json.dumps(body),
-                "attributes": {"ApproximateReceiveCount": "1"},
+                "attributes": {"ApproximateReceiveCount": str(receive_count)},
                 "messageAttributes": {},
                 "eventSource": "aws:sqs",
             }

@@ -76,18 +76,18 @@ class BulkReport:
 class _NotDone:
     record: Record
     reason: str
+    message: Message | None = None  # parsed, its items are counted when it is dead-lettered
 
 
 @dataclass(frozen=True, slots=True)
 class Never(_NotDone):
     """The message can never succeed: to the DLQ as it is (its items, if parsed, counted)."""
 
-    message: Message | None = None
-
 
 @dataclass(frozen=True, slots=True)
 class Redeliver(_NotDone):
-    """The message may succeed later: back to the queue, nothing counted."""
+    """The message may succeed later: back to the queue, nothing counted; on its last delivery,
+    to the DLQ as it is, its items counted dead-lettered."""
 
     sent: Sent | None = None
 
@@ -158,7 +158,7 @@ class BulkProcessor:
         except UnknownAppError as exc:
             return Never(record, str(exc), message)
         except (CredentialsError, BundleError) as exc:
-            return Redeliver(record, f"{type(exc).__name__}: {exc}")
+            return Redeliver(record, f"{type(exc).__name__}: {exc}", message)
 
     def _write(
         self, message: Message, operation: BatchOperation, app_key: str, time_budget: float
@@ -184,7 +184,7 @@ class BulkProcessor:
                     targets=[_in_job(message, t) for t in sent.verifiable],
                 )
             except BundleError as exc:
-                return Redeliver(record, f"{type(exc).__name__}: {exc}", sent)
+                return Redeliver(record, f"{type(exc).__name__}: {exc}", message, sent)
         return Done(record, message, sent)
 
     def _backfill(
@@ -214,14 +214,26 @@ class BulkProcessor:
         except UnknownAppError as exc:
             return Never(record, str(exc))
         except (CredentialsError, BundleError, BotoCoreError, ClientError) as exc:
-            return Redeliver(record, f"export {page.job_id}: {type(exc).__name__}: {exc}")
+            reason = f"export {page.job_id}: {type(exc).__name__}: {exc}"
+            if record.receive_count >= self.max_receive_count:
+                self._fail_job(page.job_id, reason)
+            return Redeliver(record, reason)
         return Exported(record)
+
+    def _fail_job(self, job_id: str, reason: str) -> None:
+        """An export page failed at its last delivery: its job ends failed (the page: the DLQ)."""
+        if self.jobs is None:
+            return
+        try:
+            self.jobs.fail(job_id, reason)
+        except BundleError:
+            logger.exception("job %s: could not mark it failed", job_id)
 
     def _redeliver_if_transient(self, record: Record, sent: Sent) -> Redeliver | None:
         """Items still failing transiently before the last delivery: the message comes back."""
         transient = [o for o in sent.outcomes if o.error is not None and o.error.retryable]
         if transient and record.receive_count < self.max_receive_count:
-            return Redeliver(record, f"{len(transient)} item(s) failing transiently", sent)
+            return Redeliver(record, f"{len(transient)} item(s) failing transiently", sent=sent)
         return None
 
     def _start(self, message: Message) -> None:
@@ -249,18 +261,30 @@ class BulkProcessor:
             report.calls += sent.calls
             report.retried_calls += sent.retries
             report.throttled += sent.throttled
-        if isinstance(handled, Redeliver):
+        if isinstance(handled, Redeliver) and record.receive_count < self.max_receive_count:
             logger.warning("bulk message %s: %s; redelivering", record.message_id, handled.reason)
             report.failed_message_ids.append(record.message_id)
+        elif isinstance(handled, Redeliver):
+            reason = (
+                f"still failing at its last delivery ({record.receive_count}): {handled.reason}"
+            )
+            self._dead_letter_whole(Never(record, reason, handled.message), report)
         elif isinstance(handled, Never):
-            if self._dead_letter(record, record.body, handled.reason, report):
-                report.dead_lettered_messages += 1
-                if handled.message is not None:
-                    self._settle_job(
-                        handled.message, _all_dead(handled.message, handled.reason), report
-                    )
+            self._dead_letter_whole(handled, report)
         else:
             self._settle_done(handled.message, handled.sent, report)
+
+    def _dead_letter_whole(self, never: Never, report: BulkReport) -> None:
+        """To the DLQ as it is, its items (if parsed) counted dead-lettered. Once it is there, a
+        failure to count it does not redeliver it (that would dead-letter it twice): its copy
+        keeps its job and part, so a redrive counts it."""
+        record = never.record
+        if not self._dead_letter(record, record.body, never.reason, report):
+            return
+        report.dead_lettered_messages += 1
+        if never.message is not None:
+            outcome = _all_dead(never.message, never.reason)
+            self._settle_job(never.message, outcome, report, redeliver=False)
 
     def _settle_done(self, message: Message, sent: Sent | None, report: BulkReport) -> None:
         """Every item: counted accepted, failed or superseded, or dead-lettered with why."""
@@ -305,7 +329,12 @@ class BulkProcessor:
         self._settle_job(message, (Counts(dead_lettered=len(dead), **counts), failures), report)
 
     def _settle_job(
-        self, message: Message, outcome: tuple[Counts, list[Failure]], report: BulkReport
+        self,
+        message: Message,
+        outcome: tuple[Counts, list[Failure]],
+        report: BulkReport,
+        *,
+        redeliver: bool = True,
     ) -> None:
         if self.jobs is None or message.job_id is None or message.part is None:
             return
@@ -314,7 +343,8 @@ class BulkProcessor:
             self.jobs.settle(message.job_id, str(message.part), counts, failures)
         except BundleError:
             logger.exception("job %s: could not count part %s", message.job_id, message.part)
-            report.failed_message_ids.append(message.record.message_id)
+            if redeliver:
+                report.failed_message_ids.append(message.record.message_id)
 
     def _dead_letter(self, record: Record, body: str, reason: str, report: BulkReport) -> bool:
         attributes = {
