@@ -3,13 +3,18 @@ the ledger (real moto server, real emulator over HTTP, the jobs, bulk and verify
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.support.api_events import ApiFunctions, api_event
 from tests.support.apps import ACCESS_ID
-from tests.support.bulk import BulkRig
+from tests.support.bulk import BulkRig, sqs_event
+from tests.support.lambda_runtime import FakeLambdaContext
 from tests.support.memory import Memory
 from tests.support.verify import VerifyRig, run_until_idle
+from tpns_api.ledger.plan import Target
+from tpns_api.ledger.verify import VerifyRequest
 from tpns_emulator import TpnsEmulator
 
 
@@ -55,3 +60,23 @@ def test_a_2000_item_job_losing_a_tenth_of_its_writes_ends_with_every_item_verif
         t: sorted(held.get(t, [])) for t in tokens
     }
     assert all(held[t] == [(f"{t}@x.cn", 1005)] for t in tokens)
+
+
+def test_a_verify_batch_stops_within_its_time_and_hands_back_what_it_did_not_check(
+    verify: VerifyRig, emulator: TpnsEmulator
+) -> None:
+    # GIVEN TPNS taking 0.6 s per call, and three verifications of one token each
+    emulator.latency_s = 0.6
+    bodies = [
+        VerifyRequest(f"op-{n}", "android", 1, (Target("token", f"slow-{n}"),)).to_json()
+        for n in range(3)
+    ]
+    # WHEN the verify function gets them with 6.5 s left (1.5 s for TPNS, after its margin)
+    started = time.monotonic()
+    answer = verify.module.lambda_handler(sqs_event(bodies), FakeLambdaContext(6_500))
+    elapsed = time.monotonic() - started
+    # THEN it checked what fit in its time (the first, at least) and handed the rest back, in
+    # order, finishing within its time and one call
+    handed_back = [f["itemIdentifier"] for f in answer["batchItemFailures"]]
+    assert handed_back in (["m1", "m2"], ["m2"])
+    assert elapsed < 1.5 + 0.6 + 0.5

@@ -76,18 +76,8 @@ class BulkRig:
         """Invoke the handler directly with one SQS event holding ``bodies`` (ids m0, m1, ...),
         each delivered for the ``receive_count``-th time; the answer and the ids it reports
         failed."""
-        records = [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": f"rh{i}",
-                "body": body if isinstance(body, str) else json.dumps(body),
-                "attributes": {"ApproximateReceiveCount": str(receive_count)},
-                "messageAttributes": {},
-                "eventSource": "aws:sqs",
-            }
-            for i, body in enumerate(bodies)
-        ]
-        answer = self.module.lambda_handler({"Records": records}, FakeLambdaContext(remaining_ms))
+        event = sqs_event(bodies, receive_count)
+        answer = self.module.lambda_handler(event, FakeLambdaContext(remaining_ms))
         return answer, [f["itemIdentifier"] for f in answer["batchItemFailures"]]
 
     def esm(self, **options: Any) -> SqsEventSourceMapping:
@@ -111,3 +101,20 @@ class BulkRig:
             }
             for message in drain_queue(self.sqs, self.dlq_url)
         ]
+
+
+def sqs_event(bodies: list[Any], receive_count: int = 1) -> dict[str, Any]:
+    """An SQS event delivering ``bodies`` (ids m0, m1, ...), each for the ``receive_count``-th
+    time."""
+    records = [
+        {
+            "messageId": f"m{i}",
+            "receiptHandle": f"rh{i}",
+            "body": body if isinstance(body, str) else json.dumps(body),
+            "attributes": {"ApproximateReceiveCount": str(receive_count)},
+            "messageAttributes": {},
+            "eventSource": "aws:sqs",
+        }
+        for i, body in enumerate(bodies)
+    ]
+    return {"Records": records}

@@ -14,6 +14,7 @@ from typing import Literal
 
 from tpns_account import BatchOperation, BatchResult, ItemResult, TpnsClient, TpnsError
 from tpns_account.results import first_error
+from tpns_api.deadline import Deadline
 from tpns_api.ledger.plan import Plan, Send, Target
 
 Status = Literal["accepted", "failed", "error", "superseded"]
@@ -89,12 +90,14 @@ def send(
     app: str | None,
     time_budget: float,
 ) -> Sent:
-    """Make the plan's calls (never raising for a call's failure: items carry it)."""
+    """Make the plan's calls (never raising for a call's failure: items carry it), all of
+    them within ``time_budget``."""
+    deadline = Deadline.within(time_budget)
     per_item: dict[int, list[ItemResult]] = {}
     sent = Sent(operation, [], plan.targets, list(plan.warnings))
     for call in plan.sends:
         result = client.batch_operate(
-            call.operation, app=app, time_budget=time_budget, raise_on_error=False
+            call.operation, app=app, time_budget=deadline.budget(), raise_on_error=False
         )
         _count(sent, result)
         for position, item in enumerate(result.items):

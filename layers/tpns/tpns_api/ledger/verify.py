@@ -26,6 +26,7 @@ from tpns_account import (
     TpnsClient,
     TpnsError,
 )
+from tpns_api.deadline import MIN_BUDGET_S, Deadline
 from tpns_api.errors import BundleError
 from tpns_api.ledger.cells import AccountKey, Cell
 from tpns_api.ledger.plan import Target
@@ -136,15 +137,16 @@ class Verifier:
         accounts = [t for t in request.targets if t.kind == "account"]
         mismatched: list[Target] = []
         fixes = _Fixes()
-        mismatched += self._tokens(app_key, request.app, tokens, fixes, time_budget)
-        mismatched += self._accounts(app_key, request.app, accounts, fixes, time_budget)
+        deadline = Deadline.within(time_budget)
+        mismatched += self._tokens(app_key, request.app, tokens, fixes, deadline.budget())
+        mismatched += self._accounts(app_key, request.app, accounts, fixes, deadline.budget())
         final = request.attempt >= self.scheduler.attempts
         report = VerifyReport()
         matched = [t for t in request.targets if t not in mismatched]
         unverified = mismatched if final else []
         if not final and mismatched:
             report.repushed = len(mismatched)
-            fixes.send(self.client, request.app, time_budget)
+            fixes.send(self.client, request.app, deadline)
             self.scheduler.schedule(
                 request.op_id,
                 request.app,
@@ -184,7 +186,12 @@ class Verifier:
         """One delivered batch of verification messages; the ids to redeliver, and counts."""
         failed: list[str] = []
         total = VerifyReport()
-        for record in records:
+        deadline = Deadline.within(time_budget)
+        for done, record in enumerate(records):
+            if deadline.budget() < MIN_BUDGET_S:  # the rest would run past the invocation
+                logger.warning("out of time: %d verification(s) again later", len(records) - done)
+                failed += [r.message_id for r in records[done:]]
+                break
             try:
                 request = VerifyRequest.from_json(record.body)
             except (ValueError, KeyError, TypeError):
@@ -194,7 +201,7 @@ class Verifier:
                 failed.append(record.message_id)
                 continue
             try:
-                report = self.verify(request, time_budget=time_budget)
+                report = self.verify(request, time_budget=deadline.budget())
             except (BundleError, TpnsError) as exc:
                 if record.receive_count < max_receive_count:
                     logger.warning(
@@ -292,7 +299,7 @@ class _Fixes:
     def unbind(self, token: str, accounts: Sequence[Account]) -> None:
         self.unbinds.append(TokenAccounts(token, tuple(accounts)))
 
-    def send(self, client: TpnsClient, app: str | None, budget: float) -> None:
+    def send(self, client: TpnsClient, app: str | None, deadline: Deadline) -> None:
         operations = [
             BatchOperation(OperatorType.OVERRIDE, tuple(self.binds)),
             BatchOperation(OperatorType.UNBIND_ACCOUNTS, tuple(self.unbinds)),
@@ -300,6 +307,7 @@ class _Fixes:
         ]
         for operation in operations:
             if operation.items:
+                budget = deadline.budget()
                 client.batch_operate(operation, app=app, time_budget=budget, raise_on_error=False)
 
 

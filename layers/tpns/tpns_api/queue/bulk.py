@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from tpns_account import BatchOperation, CredentialsError, TpnsClient, UnknownAppError
 from tpns_account.models import wire
+from tpns_api.deadline import Deadline
 from tpns_api.errors import BundleError, NeverSucceedsError
 from tpns_api.jobs.model import Counts, Failure
 from tpns_api.jobs.store import JobStore
@@ -126,20 +127,22 @@ class BulkProcessor:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def process(self, records: Sequence[Record], *, time_budget: float) -> BulkReport:
+        """Every message, its calls all within ``time_budget`` (the batch's, not each one's)."""
         report = BulkReport(messages=len(records))
         if not records:
             return report
+        deadline = Deadline.within(time_budget)
         # Each message is handled in its own worker, so the first calls go out while later
         # messages are still being parsed; outcomes are settled in delivery order.
         with ThreadPoolExecutor(max_workers=len(records), thread_name_prefix="bulk") as pool:
-            handled = list(pool.map(lambda r: self._handle(r, time_budget), records))
+            handled = list(pool.map(lambda r: self._handle(r, deadline), records))
         for outcome in handled:
             self._settle(outcome, report)
         return report
 
     # -- one message, in its worker -------------------------------------------------------------
 
-    def _handle(self, record: Record, time_budget: float) -> Handled:
+    def _handle(self, record: Record, deadline: Deadline) -> Handled:
         try:
             page = export_page(record.body)
             if page is not None:
@@ -153,15 +156,15 @@ class BulkProcessor:
         try:
             app_key = self.client.credentials.get(message.app).access_id
             if message.kind == "backfill":
-                return self._backfill(message, message.operation, app_key, time_budget)
-            return self._write(message, message.operation, app_key, time_budget)
+                return self._backfill(message, message.operation, app_key, deadline)
+            return self._write(message, message.operation, app_key, deadline)
         except UnknownAppError as exc:
             return Never(record, str(exc), message)
         except (CredentialsError, BundleError) as exc:
             return Redeliver(record, f"{type(exc).__name__}: {exc}", message)
 
     def _write(
-        self, message: Message, operation: BatchOperation, app_key: str, time_budget: float
+        self, message: Message, operation: BatchOperation, app_key: str, deadline: Deadline
     ) -> Handled:
         """Record (ledger on), send what the ledger says, and have it verified."""
         record = message.record
@@ -169,7 +172,7 @@ class BulkProcessor:
             plan = passthrough(operation)
         else:
             plan = self.ledger.plan(app_key, operation, message.issued_at_ms, message.op_id)
-        sent = send(self.client, plan, operation, app=message.app, time_budget=time_budget)
+        sent = send(self.client, plan, operation, app=message.app, time_budget=deadline.budget())
         redeliver = self._redeliver_if_transient(record, sent)
         if redeliver is not None:
             return redeliver
@@ -188,7 +191,7 @@ class BulkProcessor:
         return Done(record, message, sent)
 
     def _backfill(
-        self, message: Message, operation: BatchOperation, app_key: str, time_budget: float
+        self, message: Message, operation: BatchOperation, app_key: str, deadline: Deadline
     ) -> Handled:
         """Ask TPNS what it holds for the message's items; record it (``ledger.backfill``)."""
         if self.ledger is None:
@@ -200,7 +203,7 @@ class BulkProcessor:
             message.app,
             operation,
             message.op_id,
-            time_budget=time_budget,
+            time_budget=deadline.budget(),
         )
         redeliver = self._redeliver_if_transient(message.record, sent)
         return redeliver or Done(message.record, message, sent)
