@@ -129,7 +129,9 @@ class Job:
         return "queued"
 
     def is_done(self) -> bool:
-        """Every message settled and every accepted item's verification done."""
+        """Every message settled and every accepted item's verification done: verified and
+        unverified count distinct items (a marker each, ``JobStore.settle_verification``), so
+        they reach ``accepted`` only once every item is checked, never by counting one twice."""
         if self.messages_total is None or self.messages_done < self.messages_total:
             return False
         counts = self.counts

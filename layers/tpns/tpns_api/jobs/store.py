@@ -1,12 +1,14 @@
 """Jobs in DynamoDB: each message's outcome counted exactly once, whatever SQS redelivers.
 
 A job is one item (``pk`` ``JOB#<id>``, ``sk`` ``META``) with its totals and counters, and one
-item per failed item (``sk`` ``F#<index>``), listed in pages. A message settles its part of
-the job with one conditional update that adds its counts *and* its part's name to the job's
-set of settled parts, on condition the name is not there yet: a redelivered message, or one that
-finishes what an earlier attempt started, can never count twice. Verification results settle the
-same way, per verification message. The update returns the job, so whoever settles the last
-part finishes it (``finished_at``, final state, expiry), once.
+item per failed item (``sk`` ``F#<index>``), listed in pages. What is counted once has a marker
+item of its own in the job's partition: a settled message part (``P#<part>``), an item whose
+verification outcome is counted (``I#<index>``). One transaction puts the marker, on condition
+it is not there yet, and adds the counts to the job: a redelivered message, or one that finishes
+what an earlier attempt started, can never count twice, and the job's item keeps its size
+however many parts it has (markers are not kept on it: an item holds 400 KB at most). Whoever
+settles reads the job after, so whoever settles the last part finishes it (``finished_at``,
+final state, expiry), once.
 """
 
 from __future__ import annotations
@@ -18,11 +20,21 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from tpns_api.errors import BundleError
 from tpns_api.jobs.model import COUNTS, Counts, Failure, Job, Source
-from tpns_api.store.dynamo import ConditionFailedError, Item, Key, Table
+from tpns_api.store.dynamo import (
+    MAX_TRANSACTION,
+    ConditionFailedError,
+    Item,
+    Key,
+    Table,
+    to_item,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +64,31 @@ def job_key(job_id: str) -> Key:
 
 def failure_key(job_id: str, index: int) -> Key:
     return {"pk": f"JOB#{job_id}", "sk": f"F#{index:010d}"}
+
+
+def part_key(job_id: str, part: str) -> Key:
+    """The marker of a settled message part."""
+    return {"pk": f"JOB#{job_id}", "sk": f"P#{part}"}
+
+
+def verification_key(job_id: str, index: int) -> Key:
+    """The marker of an item whose verification outcome is counted."""
+    return {"pk": f"JOB#{job_id}", "sk": f"I#{index:010d}"}
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """Something counted once: its marker, what it adds to the job, what is written with it."""
+
+    key: Key
+    counts: Counts
+    done: int = 0
+    with_it: tuple[Item, ...] = ()
+
+    @property
+    def writes(self) -> int:
+        """Its writes in a transaction: the marker first, then what goes with it."""
+        return 1 + len(self.with_it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,14 +155,22 @@ class JobStore:
         """Count one message's final outcome, once; the job after it (None: already counted,
         or not a job of this table)."""
         self._record_failures(job_id, failures)
-        return self._add(job_id, "parts", part, counts, done=1)
+        return self._settle(job_id, [Mark(part_key(job_id, part), counts, done=1)])
 
     def settle_verification(
-        self, job_id: str, vpart: str, counts: Counts, failures: Sequence[Failure] = ()
+        self, job_id: str, verified: Sequence[int], unverified: Sequence[Failure]
     ) -> Job | None:
-        """Count one verification message's results (verified / unverified), once."""
-        self._record_failures(job_id, failures)
-        return self._add(job_id, "vparts", vpart, counts, done=0)
+        """Count each item's verification outcome once, per item (``I#<index>``), whichever
+        message or attempt reports it first; an unverified item's failure is written with its
+        marker, so the failures list what the counts say. The job after it (None: every item
+        was counted already, or not a job of this table)."""
+        expires_at = self._unfinished_expiry(self.now())
+        marks = {i: Mark(verification_key(job_id, i), Counts(verified=1)) for i in verified}
+        for f in unverified:
+            failure = self._failure_item(job_id, f, expires_at)
+            key = verification_key(job_id, f.index)
+            marks[f.index] = Mark(key, Counts(unverified=1), with_it=(failure,))
+        return self._settle(job_id, list(marks.values())) if marks else None
 
     def set_totals(self, job_id: str, items_total: int, messages_total: int) -> Job | None:
         """Totals known only at the end (a cleanup manifest, streamed)."""
@@ -142,8 +187,7 @@ class JobStore:
 
     def part_settled(self, job_id: str, part: str) -> bool:
         """Whether the job counted this message part already."""
-        item = self.table.get(job_key(job_id))
-        return item is not None and part in (item.get("parts") or set())
+        return self.table.get(part_key(job_id, part)) is not None
 
     def fail(self, job_id: str, reason: str) -> None:
         """End a job that never got going (its work could not be queued): failed, and why."""
@@ -191,27 +235,71 @@ class JobStore:
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _add(self, job_id: str, parts: str, part: str, counts: Counts, *, done: int) -> Job | None:
-        adds = {name: value for name, value in counts.as_values().items() if value}
-        expression = "ADD #parts :part" + "".join(f", {name} :{name}" for name in adds)
-        values: Item = {f":{name}": value for name, value in adds.items()}
-        values |= {":part": {part}, ":one": part, ":now": self.now()}
-        if done:
-            expression += ", messages_done :done"
-            values[":done"] = done
-        try:
-            item = self.table.update(
-                job_key(job_id),
-                expression + " SET updated_at = :now",
-                names={"#parts": parts},
-                values=values,
-                condition="attribute_exists(pk) AND NOT contains(#parts, :one)",
-            )
-        except ConditionFailedError as exc:
-            if exc.item is None:
+    def _settle(self, job_id: str, marks: Sequence[Mark]) -> Job | None:
+        """Count the marks not counted yet (transactions of 100 writes); then finish the job if
+        that was all (also when nothing was new: an earlier attempt may have stopped there)."""
+        counted = False
+        for batch in _batches(marks, MAX_TRANSACTION - 1):
+            outcome = self._count(job_id, batch)
+            if outcome is None:
                 logger.warning("job %s is not known here; its counts are not kept", job_id)
+                return None
+            counted = counted or outcome
+        item = self.table.get(job_key(job_id))
+        if item is None:
             return None
-        return self._finish_if_done(item)
+        job = self._finish_if_done(item)
+        return job if counted else None
+
+    def _count(self, job_id: str, marks: Sequence[Mark]) -> bool | None:
+        """One transaction: the marks' markers (each only if not there yet) and their counts
+        added to the job; whether any was new (None: no such job). A cancellation names the
+        markers already there: the rest go again without them."""
+        pending = list(marks)
+        while pending:
+            writes = [w for mark in pending for w in self._mark_writes(mark)]
+            cancelled = self.table.transact([*writes, self._add(job_id, pending)])
+            if cancelled is None:
+                return True
+            if len(writes) in cancelled.failed:
+                return None
+            positions = _marker_positions(pending)
+            pending = [
+                m for m, at in zip(pending, positions, strict=True) if at not in cancelled.failed
+            ]
+        return False
+
+    def _mark_writes(self, mark: Mark) -> list[TransactWriteItemTypeDef]:
+        marker = {**mark.key, "expires_at": self._unfinished_expiry(self.now())}
+        put: TransactWriteItemTypeDef = {
+            "Put": {
+                "TableName": self.table.name,
+                "Item": to_item(marker),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        return [put] + [
+            {"Put": {"TableName": self.table.name, "Item": to_item(item)}} for item in mark.with_it
+        ]
+
+    def _add(self, job_id: str, marks: Sequence[Mark]) -> TransactWriteItemTypeDef:
+        """The job's counters, plus every mark's (on condition the job exists)."""
+        totals = {name: sum(getattr(m.counts, name) for m in marks) for name in COUNTS}
+        totals["messages_done"] = sum(m.done for m in marks)
+        adds = {name: value for name, value in totals.items() if value}
+        values: Item = {f":{name}": value for name, value in adds.items()} | {":now": self.now()}
+        expression = "SET updated_at = :now"
+        if adds:
+            expression += " ADD " + ", ".join(f"{name} :{name}" for name in adds)
+        return {
+            "Update": {
+                "TableName": self.table.name,
+                "Key": to_item(job_key(job_id)),
+                "UpdateExpression": expression,
+                "ExpressionAttributeValues": to_item(values),
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        }
 
     def _finish_if_done(self, item: Item) -> Job:
         job = job_of(item)
@@ -237,16 +325,11 @@ class JobStore:
 
     def _record_failures(self, job_id: str, failures: Sequence[Failure]) -> None:
         expires_at = self._unfinished_expiry(self.now())
-        self.table.put_many(
-            [
-                {
-                    **failure_key(job_id, f.index),
-                    **{k: v for k, v in f.to_dict().items() if v is not None},
-                    "expires_at": expires_at,
-                }
-                for f in failures
-            ]
-        )
+        self.table.put_many([self._failure_item(job_id, f, expires_at) for f in failures])
+
+    def _failure_item(self, job_id: str, failure: Failure, expires_at: int) -> Item:
+        values = {k: v for k, v in failure.to_dict().items() if v is not None}
+        return {**failure_key(job_id, failure.index), **values, "expires_at": expires_at}
 
     def _unfinished_expiry(self, now: int) -> int:
         """When the records of a job not finished yet expire (its finish sets the job's own)."""
@@ -259,6 +342,28 @@ class JobStore:
     def now(self) -> int:
         """Epoch seconds, as stored."""
         return int(self.clock())
+
+
+def _batches(marks: Sequence[Mark], writes: int) -> list[list[Mark]]:
+    """The marks in runs of at most ``writes`` writes each."""
+    batches: list[list[Mark]] = [[]]
+    size = 0
+    for mark in marks:
+        if batches[-1] and size + mark.writes > writes:
+            batches.append([])
+            size = 0
+        batches[-1].append(mark)
+        size += mark.writes
+    return [batch for batch in batches if batch]
+
+
+def _marker_positions(marks: Sequence[Mark]) -> list[int]:
+    """Where each mark's marker is in the transaction ``_count`` writes."""
+    positions, at = [], 0
+    for mark in marks:
+        positions.append(at)
+        at += mark.writes
+    return positions
 
 
 def job_of(item: Mapping[str, Any]) -> Job:

@@ -58,11 +58,6 @@ class VerifyRequest:
     job_id: str | None = None
     chunk: int = 0
 
-    @property
-    def vpart(self) -> str:
-        """Its name among the job's verification messages (counted once each)."""
-        return f"{self.op_id}.{self.attempt}.{self.chunk}"
-
     def to_json(self) -> str:
         body = asdict(self)
         body["targets"] = [asdict(t) for t in self.targets]
@@ -129,9 +124,15 @@ class Verifier:
     jobs: JobStore | None = None
 
     def verify(self, request: VerifyRequest, *, time_budget: float) -> VerifyReport:
-        """Check one request's targets; push mismatches again, or give up on them."""
-        from tpns_api.jobs.model import Counts
+        """Check one request's targets; push mismatches again, or give up on them.
 
+        The job counts each item's outcome once (``JobStore.settle_verification``: a marker
+        per item), not once per message: a redelivery decides again, and an item it now finds
+        matching may also be in the next attempt already scheduled, or in a duplicate of it.
+        Whichever reports an item first counts it, so the order in which fixes, the next
+        attempt and the count happen (or fail, and are redelivered) cannot count it twice; an
+        item still mismatched is scheduled again by every delivery until one counts it.
+        """
         app_key = self.client.credentials.get(request.app).access_id
         tokens = [t for t in request.targets if t.kind == "token"]
         accounts = [t for t in request.targets if t.kind == "account"]
@@ -153,8 +154,8 @@ class Verifier:
                 mismatched,
                 job_id=request.job_id,
                 attempt=request.attempt + 1,
-                # Its own chunk number (one message: it holds at most this request's targets),
-                # so each chunk's next check counts in the job under a name of its own.
+                # The chunk number the first check gave it (one message: it holds at most
+                # this request's targets); the job counts per item, not per message.
                 first_chunk=request.chunk,
             )
         report.verified, report.unverified = len(matched), len(unverified)
@@ -173,10 +174,7 @@ class Verifier:
             )
         if self.jobs is not None and request.job_id is not None:
             self.jobs.settle_verification(
-                request.job_id,
-                request.vpart,
-                Counts(verified=report.verified, unverified=report.unverified),
-                [_unverified(t) for t in unverified],
+                request.job_id, [t.index for t in matched], [_unverified(t) for t in unverified]
             )
         return report
 
@@ -216,18 +214,14 @@ class Verifier:
         return failed, total
 
     def give_up(self, request: VerifyRequest, reason: str) -> VerifyReport:
-        """The request's last delivery failed: its targets are unverified, and counted so."""
-        from tpns_api.jobs.model import Counts
-
+        """The request's last delivery failed: its targets are unverified, and counted so
+        (those an earlier delivery counted stay as they were)."""
         logger.error(
             "operation %s: %d item(s) unverified: %s", request.op_id, len(request.targets), reason
         )
         if self.jobs is not None and request.job_id is not None:
             self.jobs.settle_verification(
-                request.job_id,
-                request.vpart,
-                Counts(unverified=len(request.targets)),
-                [_unverified(t) for t in request.targets],
+                request.job_id, [], [_unverified(t) for t in request.targets]
             )
         return VerifyReport(unverified=len(request.targets))
 
