@@ -17,14 +17,26 @@ import sys
 import time
 from pathlib import Path
 
+from bench.bulk import bulk
 from bench.charts import CHARTS_DIR, draw
-from bench.measure import FUNCTIONS, Bench, BenchError, Config, Results, servers
+from bench.cold import cold_start, imports
+from bench.config import FUNCTIONS, BenchError, Config
+from bench.emulator_alone import emulator_alone
+from bench.measure import Bench, servers
 from bench.report import render
+from bench.results import Results
 from bench.servers import ROOT
+from bench.warm import warm
 
 BEGIN = "<!-- bench:begin -->"
 END = "<!-- bench:end -->"
-STAGES = ("cold", "imports", "warm", "bulk", "emulator")
+STAGES = {
+    "cold": cold_start,
+    "imports": imports,
+    "warm": warm,
+    "bulk": bulk,
+    "emulator": emulator_alone,
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds")
     parser.add_argument(
-        "--only", action="append", choices=STAGES, help="run only these stages (repeatable)"
+        "--only", action="append", choices=tuple(STAGES), help="run only these stages (repeatable)"
     )
     parser.add_argument(
         "--function", action="append", choices=FUNCTIONS, help="API functions to measure"
@@ -76,16 +88,8 @@ def run(config: Config, stages: tuple[str, ...]) -> Results:
         bench = Bench(config, moto, emulator, scratch)
         results.settings = bench.settings
         try:
-            if "cold" in stages:
-                bench.cold_start(results, progress)
-            if "imports" in stages:
-                bench.imports(results, progress)
-            if "warm" in stages:
-                bench.warm(results, progress)
-            if "bulk" in stages:
-                bench.bulk(results, progress)
-            if "emulator" in stages:
-                bench.emulator_alone(results, progress)
+            for stage in stages:
+                STAGES[stage](bench, results, progress)
         finally:
             bench.close()
     results.seconds = time.monotonic() - started
@@ -119,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
     config = _config(args)
-    stages = tuple(args.only) if args.only else STAGES
+    stages = tuple(args.only) if args.only else tuple(STAGES)
     try:
         results = run(config, stages)
     except BenchError as exc:

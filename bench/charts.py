@@ -6,12 +6,15 @@ import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bench.cells import API_COLD_BUDGET_MS, COLD_VS_FLOOR
+from bench.config import CACHED, ITEMS_PER_CALL, NOPYC, SHIPPED
 from bench.lambda_env import share_of
-from bench.measure import CACHED, ITEMS_PER_CALL, NOPYC, SHIPPED, ColdSample, Results
-from bench.report import API_COLD_BUDGET_MS, COLD_VS_FLOOR, ideal_calls
+from bench.report_runs import ideal_calls
+from bench.results import ColdSample, Results
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 CHARTS_DIR = Path("docs") / "benchmarks"
 COLOURS = {
@@ -21,6 +24,15 @@ COLOURS = {
     "nopyc": "#ff7f0e",
     "naive": "#d62728",
 }
+
+
+def _save(figure: Figure, path: Path) -> None:
+    """Lay the chart out, write it and free it (pyplot keeps every open figure)."""
+    import matplotlib.pyplot as plt
+
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
 
 
 def _ms(samples: list[ColdSample]) -> tuple[float, float, float]:
@@ -97,9 +109,7 @@ def cold_chart(results: Results, path: Path) -> None:
         )
         right.set_title("Old method: source tree, bytecode cache already written")
         right.legend(loc="lower right", fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    _save(figure, path)
 
 
 def share_chart(results: Results, path: Path) -> None:
@@ -131,9 +141,7 @@ def share_chart(results: Results, path: Path) -> None:
     axes.set_title("Cold start on each memory size's CPU share\n(dashed: 1 s; dotted: the default)")
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    _save(figure, path)
 
 
 def bulk_chart(results: Results, path: Path) -> None:
@@ -186,9 +194,7 @@ def bulk_chart(results: Results, path: Path) -> None:
     )
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    _save(figure, path)
 
 
 def warm_chart(results: Results, path: Path) -> None:
@@ -234,9 +240,7 @@ def warm_chart(results: Results, path: Path) -> None:
         f"Warm requests back to back at the template's defaults "
         f"(TPNS_MAX_QPS {results.settings.get('qps', 0):g}; LedgerMode off unless said)"
     )
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    _save(figure, path)
 
 
 def ledger_bulk_chart(results: Results, path: Path) -> None:
@@ -269,9 +273,7 @@ def ledger_bulk_chart(results: Results, path: Path) -> None:
         "ledger runs are moto-bound (one DynamoDB request at a time)"
     )
     axes.grid(axis="y", alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    _save(figure, path)
 
 
 def draw(results: Results, directory: Path) -> list[Path]:

@@ -29,7 +29,8 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from bench.servers import ROOT
-from bench.template import LAYER, Template
+from bench.template import Template
+from local_stack.template import LAYER
 
 BUILD_DIR = ROOT / ".aws-sam" / "build"
 PACKAGING_MAKEFILE = ROOT / "lambda-build" / "Makefile"

@@ -107,8 +107,8 @@ class Stack:
 
     def largest_items(self, *tables: str) -> dict[str, int]:
         """The size of each table's largest item, as DynamoDB sizes it (bytes): what a write
-        of it is billed by (``bench.child.item_size``)."""
-        from bench.child import item_size
+        of it is billed by (``bench.aws_calls.item_size``)."""
+        from bench.aws_calls import item_size
 
         dynamodb = self._client("dynamodb")
         largest: dict[str, int] = {}

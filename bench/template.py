@@ -10,32 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bench.servers import ROOT
+from local_stack.template import FUNCTION, LAYER, load_yaml
 
 TEMPLATE = ROOT / "template.yaml"
-FUNCTION = "AWS::Serverless::Function"
-LAYER = "AWS::Serverless::LayerVersion"
-
-
-class _Loader(yaml.SafeLoader):
-    """YAML with CloudFormation's short-form tags, kept as ``{"Tag": value}``."""
-
-
-def _tagged(loader: _Loader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        assert isinstance(node, yaml.MappingNode)
-        value = loader.construct_mapping(node, deep=True)
-    return {suffix: value}
-
-
-_Loader.add_multi_constructor("!", _tagged)
 
 
 @dataclass(frozen=True)
@@ -53,7 +31,7 @@ class Template:
 
     @classmethod
     def load(cls, path: Path = TEMPLATE) -> Template:
-        document: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+        document: dict[str, Any] = load_yaml(path)
         function_globals = document.get("Globals", {}).get("Function", {})
         resources: dict[str, Resource] = {}
         for logical_id, body in document["Resources"].items():

@@ -58,6 +58,11 @@ def _intrinsic(loader: _Loader, suffix: str, node: yaml.Node) -> dict[str, Any]:
 _Loader.add_multi_constructor("!", _intrinsic)
 
 
+def load_yaml(path: Path) -> Any:
+    """A CloudFormation template file as data, its short-form tags in their long form."""
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+
+
 @dataclass(frozen=True)
 class ApiRoute:
     method: str
@@ -139,7 +144,7 @@ class Template:
         self.path = path.resolve()
         self.root = self.path.parent
         try:
-            document = yaml.load(self.path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
+            document = load_yaml(self.path)
         except (OSError, yaml.YAMLError) as exc:
             raise TemplateError(f"cannot read {path}: {exc}") from exc
         if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.cold import parse_importtime
 from bench.lambda_env import CpuShare, LayoutError, check_fresh, cpu_share_support
-from bench.measure import parse_importtime
-from bench.template import FUNCTION, LAYER, Resource, Template
+from bench.template import Resource, Template
+from local_stack.template import FUNCTION, LAYER
 
 
 def test_a_v1_cpu_share_is_the_memory_size_fraction_of_a_cpu(tmp_path: Path) -> None:

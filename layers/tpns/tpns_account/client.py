@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -275,7 +275,11 @@ class TpnsClient:
         if len(parts) == 1:
             return [fn(parts[0])]
         executor = self._get_executor()
-        return list(executor.map(fn, parts))
+        # Waited for together, not one by one as executor.map would: the caller's thread
+        # wakes once for the whole request rather than once per call.
+        futures = [executor.submit(fn, part) for part in parts]
+        wait(futures)
+        return [future.result() for future in futures]
 
     def _get_executor(self) -> ThreadPoolExecutor:
         with self._executor_lock:

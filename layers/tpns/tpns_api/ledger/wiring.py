@@ -31,9 +31,9 @@ class Ledger:
     scheduler: VerifyScheduler
 
     def plan(self, app_key: str, operation: BatchOperation, issued_at_ms: int, op_id: str) -> Plan:
-        """Record the operation; what to send for it (``tpns_api.ledger.plan``)."""
+        """Record the operation; what to send for it (``tpns_api.ledger.planner``)."""
         from tpns_api.ledger.cells import version
-        from tpns_api.ledger.plan import Planner
+        from tpns_api.ledger.planner import Planner
 
         return Planner(self.store).plan(app_key, operation, version(issued_at_ms, op_id), op_id)
 

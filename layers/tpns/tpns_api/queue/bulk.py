@@ -125,6 +125,7 @@ class BulkProcessor:
     max_receive_count: int = DEFAULT_MAX_RECEIVE_COUNT
     _started: set[str] = field(default_factory=set, init=False)  # jobs marked running here
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _parsing: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def process(self, records: Sequence[Record], *, time_budget: float) -> BulkReport:
         """Every message, its calls all within ``time_budget`` (the batch's, not each one's)."""
@@ -144,12 +145,12 @@ class BulkProcessor:
 
     def _handle(self, record: Record, deadline: Deadline) -> Handled:
         try:
-            page = export_page(record.body)
-            if page is not None:
-                return self._export(record, page)
-            message = parse_message(record)
+            parsed = self._parse(record)
         except NeverSucceedsError as exc:
             return Never(record, str(exc))
+        if isinstance(parsed, ExportPage):
+            return self._export(record, parsed)
+        message = parsed
         self._start(message)
         if message.operation is None:
             return Done(record, message)
@@ -162,6 +163,15 @@ class BulkProcessor:
             return Never(record, str(exc), message)
         except (CredentialsError, BundleError) as exc:
             return Redeliver(record, f"{type(exc).__name__}: {exc}", message)
+
+    def _parse(self, record: Record) -> ExportPage | Message:
+        """One message at a time (parsing is CPU, under the GIL): the first message's calls go
+        out once it is parsed, while the next waits its turn, instead of every message of the
+        batch finishing its parsing together, the first calls last (~40 ms of a 10-message
+        batch)."""
+        with self._parsing:
+            page = export_page(record.body)
+            return page if page is not None else parse_message(record)
 
     def _write(
         self, message: Message, operation: BatchOperation, app_key: str, deadline: Deadline
