@@ -7,27 +7,21 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.emulator_admin import EmulatorAdmin
-from tests.support.local_stack import RunningStack, start_stack
+from tests.support.local_stack import RunningStack, stack_for_module
 from tests.support.stack_jobs import JOBS_STACK_OPTIONS, LEDGER_STACK_OPTIONS, idle_and_reset
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     """One running stack for the module's tests, stopped with Ctrl-C at the end."""
-    running = start_stack(tmp_path_factory.mktemp("stack"))
-    yield running
-    if running.process.poll() is None:
-        running.stop()
+    yield from stack_for_module(tmp_path_factory.mktemp("stack"))
 
 
 @pytest.fixture(scope="module")
 def jobs_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     """A stack for the jobs tests (``JOBS_STACK_OPTIONS``: TPNS calls one at a time, two
     receives before the DLQ, short delays), shared by the module's tests."""
-    running = start_stack(tmp_path_factory.mktemp("jobs-stack"), *JOBS_STACK_OPTIONS)
-    yield running
-    if running.process.poll() is None:
-        running.stop()
+    yield from stack_for_module(tmp_path_factory.mktemp("jobs-stack"), *JOBS_STACK_OPTIONS)
 
 
 @pytest.fixture
@@ -40,10 +34,7 @@ def jobs_tpns(jobs_stack: RunningStack) -> EmulatorAdmin:
 def ledger_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     """A stack for the ledger tests (``LEDGER_STACK_OPTIONS``: short verify and apply delays),
     shared by the module's tests."""
-    running = start_stack(tmp_path_factory.mktemp("ledger-stack"), *LEDGER_STACK_OPTIONS)
-    yield running
-    if running.process.poll() is None:
-        running.stop()
+    yield from stack_for_module(tmp_path_factory.mktemp("ledger-stack"), *LEDGER_STACK_OPTIONS)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,3 +132,11 @@ def trigger_cleanup(stack: RunningStack) -> Any:
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+def stack_for_module(tmp: Path, *extra: str) -> Iterator[RunningStack]:
+    """A module fixture's stack: started with ``extra`` options, stopped (Ctrl-C) after."""
+    running = start_stack(tmp, *extra)
+    yield running
+    if running.process.poll() is None:
+        running.stop()
