@@ -150,7 +150,16 @@ def test_a_manifest_and_a_triggered_cleanup_unbind_its_items(stack: RunningStack
     assert result["completed"] == ["pending/dead.jsonl"] and result["ItemsQueued"] == 3
     assert eventually(lambda: all(accounts_of(stack, f"e2e-dead-{i}") == [] for i in range(3)))
     listed = stack.s3().list_objects_v2(Bucket=bucket, Prefix="done/")["Contents"]
-    assert any(o["Key"].endswith("dead.jsonl.report.json") for o in listed)
+    (report_key,) = [o["Key"] for o in listed if o["Key"].endswith("dead.jsonl.report.json")]
+    # AND its report names its job, which answers with the manifest's counts
+    report = json.loads(stack.s3().get_object(Bucket=bucket, Key=report_key)["Body"].read())
+
+    def counted() -> dict[str, Any] | None:
+        job = stack.call("GET", f"/v1/jobs/{report['job_id']}").json()
+        return job if job["items"]["accepted"] == 3 else None
+
+    job = eventually(counted)
+    assert job is not None and (job["source"], job["items"]["total"]) == ("cleanup", 3)
 
 
 def test_a_malformed_queue_message_ends_in_the_dlq_with_its_reason(stack: RunningStack) -> None:
