@@ -9,7 +9,7 @@ import pytest
 from tests.support.api_events import ApiFunctions, api_event
 from tests.support.apps import ACCESS_ID
 from tests.support.aws import s3_client
-from tests.support.bulk import BulkRig
+from tests.support.bulk import MAX_RECEIVE_COUNT, BulkRig
 from tests.support.memory import Memory
 from tpns_api.ledger.cells import TokenOp, version
 
@@ -97,3 +97,23 @@ def test_an_export_page_delivered_twice_is_written_and_counted_once(
     assert job["items"]["total"] == job["items"]["accepted"] == 5
     lines = exported_lines(moto_endpoint, export_bucket, job["result"]["prefix"])
     assert sorted(line["token"] for line in lines) == [f"t{i}" for i in range(5)]
+
+
+def test_an_export_page_failing_at_its_last_delivery_fails_its_job_and_is_dead_lettered(
+    exporting: ApiFunctions, bulk: BulkRig, memory: Memory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an export job's first page, and an export bucket that does not exist
+    memory.ledger().record(ACCESS_ID, [TokenOp("bind", "t0", version(1, "b"), "b", (("a", 0),))])
+    exporting("jobs", api_event("jobs-unbind", {"operation": "export", "job_id": "export-3"}))
+    (first_page,) = bulk.queued()
+    monkeypatch.setenv("EXPORT_BUCKET", "no-such-export-bucket")
+    bulk.module.processor.cache_clear()
+    # WHEN the page is delivered for the last time
+    _, failed = bulk.invoke([first_page], receive_count=MAX_RECEIVE_COUNT)
+    # THEN it is not handed back: it is in the DLQ saying why, and the job ended failed
+    assert failed == []
+    (dead,) = bulk.dead_letters()
+    assert dead["attributes"]["reason"].startswith("still failing at its last delivery")
+    job = memory.jobs().get("export-3").to_dict()
+    assert job["state"] == "failed"
+    assert "export export-3" in job["result"]["error"]
