@@ -8,7 +8,7 @@ where the ledger decided nothing should be sent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -84,26 +84,32 @@ def passthrough(operation: BatchOperation) -> Plan:
 
 def send(
     client: TpnsClient,
-    plan: Plan,
+    plans: Plan | Iterable[Plan],
     operation: BatchOperation,
     *,
     app: str | None,
     time_budget: float,
 ) -> Sent:
-    """Make the plan's calls (never raising for a call's failure: items carry it), all of
-    them within ``time_budget``."""
+    """Make the plans' calls (never raising for a call's failure: items carry it), all of
+    them within ``time_budget``; several plans (of slices of ``operation``, indexed in it) are
+    sent one by one as they come."""
     deadline = Deadline.within(time_budget)
     per_item: dict[int, list[ItemResult]] = {}
-    sent = Sent(operation, [], plan.targets, list(plan.warnings))
-    for call in plan.sends:
-        result = client.batch_operate(
-            call.operation, app=app, time_budget=deadline.budget(), raise_on_error=False
-        )
-        _count(sent, result)
-        for position, item in enumerate(result.items):
-            per_item.setdefault(call.origins[position], []).append(item)
+    superseded: set[int] = set()
+    sent = Sent(operation, [], [])
+    for plan in [plans] if isinstance(plans, Plan) else plans:
+        sent.targets += plan.targets
+        sent.warnings += plan.warnings
+        superseded |= plan.superseded
+        for call in plan.sends:
+            result = client.batch_operate(
+                call.operation, app=app, time_budget=deadline.budget(), raise_on_error=False
+            )
+            _count(sent, result)
+            for position, item in enumerate(result.items):
+                per_item.setdefault(call.origins[position], []).append(item)
     for index in range(len(operation.items)):
-        if index in plan.superseded:
+        if index in superseded:
             sent.outcomes.append(Outcome(index, "superseded", None))
             continue
         results = per_item.get(index, [])

@@ -9,7 +9,7 @@ DynamoDB code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from tpns_account import BatchOperation
@@ -41,3 +41,13 @@ class Plan:
     superseded: set[int] = field(default_factory=set)
     targets: list[Target] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # about the operation as it came
+
+    def shifted(self, start: int) -> Plan:
+        """This plan of the slice of an operation that starts at ``start``, indexed in the
+        whole operation."""
+        return Plan(
+            [Send(s.operation, tuple(i + start for i in s.origins)) for s in self.sends],
+            {i + start for i in self.superseded},
+            [replace(t, index=t.index + start) for t in self.targets],
+            list(self.warnings),
+        )

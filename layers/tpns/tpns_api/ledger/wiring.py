@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 LEDGER_TABLE = "LEDGER_TABLE"
 DEFAULT_VERIFY_DELAY_S = 30
 DEFAULT_VERIFY_ATTEMPTS = 3
+# Items recorded at a time by ``Ledger.plans``: a large message's first calls go out once its
+# first slice is recorded, not its last item (ten calls' worth).
+RECORD_SLICE = 200
 
 
 @dataclass
@@ -36,6 +40,24 @@ class Ledger:
         from tpns_api.ledger.planner import Planner
 
         return Planner(self.store).plan(app_key, operation, version(issued_at_ms, op_id), op_id)
+
+    def plans(
+        self,
+        app_key: str,
+        operation: BatchOperation,
+        issued_at_ms: int,
+        op_id: str,
+        *,
+        turn: AbstractContextManager[object] | None = None,
+    ) -> Iterator[Plan]:
+        """``plan`` a slice of ``RECORD_SLICE`` items at a time, as ``send`` asks for them, each
+        within ``turn``: the bulk function records one message's slice at a time, as recording
+        is DynamoDB-bound, while the calls of what is recorded already go out."""
+        for start in range(0, len(operation.items), RECORD_SLICE):
+            part = operation.with_items(operation.items[start : start + RECORD_SLICE])
+            with turn or nullcontext():
+                plan = self.plan(app_key, part, issued_at_ms, op_id)
+            yield plan.shifted(start)
 
     def after(
         self,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Literal, Protocol
@@ -27,7 +27,7 @@ from tpns_api.jobs.model import Counts, Failure
 from tpns_api.jobs.store import JobStore
 from tpns_api.ledger.backfill import backfill
 from tpns_api.ledger.export import Exporter, ExportPage, export_page
-from tpns_api.ledger.plan import Target
+from tpns_api.ledger.plan import Plan, Target
 from tpns_api.ledger.wiring import Ledger
 from tpns_api.queue.messages import Message, Record, dead_letter_body, parse_message
 from tpns_api.queue.sqs import DEFAULT_MAX_RECEIVE_COUNT, MessageSender
@@ -126,6 +126,7 @@ class BulkProcessor:
     _started: set[str] = field(default_factory=set, init=False)  # jobs marked running here
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _parsing: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _recording: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def process(self, records: Sequence[Record], *, time_budget: float) -> BulkReport:
         """Every message, its calls all within ``time_budget`` (the batch's, not each one's)."""
@@ -176,13 +177,16 @@ class BulkProcessor:
     def _write(
         self, message: Message, operation: BatchOperation, app_key: str, deadline: Deadline
     ) -> Handled:
-        """Record (ledger on), send what the ledger says, and have it verified."""
+        """Record (ledger on), send what the ledger says, and have it verified; recorded a
+        slice at a time, one message at a time, each slice sent while the next is recorded."""
         record = message.record
         if self.ledger is None:
-            plan = passthrough(operation)
+            plans: Plan | Iterator[Plan] = passthrough(operation)
         else:
-            plan = self.ledger.plan(app_key, operation, message.issued_at_ms, message.op_id)
-        sent = send(self.client, plan, operation, app=message.app, time_budget=deadline.budget())
+            plans = self.ledger.plans(
+                app_key, operation, message.issued_at_ms, message.op_id, turn=self._recording
+            )
+        sent = send(self.client, plans, operation, app=message.app, time_budget=deadline.budget())
         redeliver = self._redeliver_if_transient(record, sent)
         if redeliver is not None:
             return redeliver
