@@ -1,33 +1,42 @@
 """HTTP for the client: one pooled POST, its failures already classified.
 
-The default is ``urllib3`` directly: boto3 (which a Lambda loads anyway for the secret) already
-imports it, so it costs nothing at a cold start, where ``requests`` costs ~20 ms (it preloads a
-CA bundle at import) and ~0.1 ms per call (environment proxy lookups, request preparation).
-``requests`` is still used when the environment configures a proxy for the endpoint (urllib3
-does not read proxy variables) or when the caller hands the client a ``requests.Session``.
-Both report the same failures with the same messages.
+The default is the standard library's ``http.client``, with connections kept alive: it costs
+nothing at a cold start, where ``requests`` costs ~20 ms (it preloads a CA bundle at import),
+and about half the CPU per call of ``urllib3`` (~0.3 ms less), which a bulk batch's calls in
+flight pay under the GIL. ``requests`` is still used when the environment configures a proxy
+for the endpoint or when the caller hands the client a ``requests.Session``. Both report the
+same failures with the same messages.
 """
 
 from __future__ import annotations
 
+import http.client
 import os
+import select
+import ssl
+import threading
 from dataclasses import dataclass
+from http.client import HTTPConnection
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from tpns_account.errors import UpstreamTimeoutError, UpstreamUnavailableError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     import requests
+
+
+class Headers(Protocol):
+    def get(self, name: str, /) -> str | None:
+        """The header's value (names are case-insensitive), or None."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
 class HttpAnswer:
     status_code: int
     content: bytes
-    headers: Mapping[str, str]
+    headers: Headers
 
 
 class Transport(Protocol):
@@ -41,11 +50,11 @@ class Transport(Protocol):
 
 
 def new_transport(base_url: str, pool_size: int) -> Transport:
-    """urllib3, unless an environment proxy applies to ``base_url`` (then requests honours it)."""
+    """http.client, unless an environment proxy applies to ``base_url`` (requests honours it)."""
     parts = urlsplit(base_url)
     if _proxied(parts.scheme, parts.hostname or ""):
         return RequestsTransport(pool_size=pool_size)
-    return Urllib3Transport(pool_size)
+    return HttpClientTransport(pool_size)
 
 
 def _proxied(scheme: str, host: str) -> bool:
@@ -68,71 +77,114 @@ def _unreachable(name: str) -> UpstreamUnavailableError:
 
 
 def _failure_name(exc: BaseException, names: tuple[tuple[type[BaseException], str], ...]) -> str:
-    """The name ``requests`` would give a urllib3 failure (what the error messages say)."""
+    """The name ``requests`` would give the failure (what the error messages say)."""
     return next((name for kind, name in names if isinstance(exc, kind)), "ConnectionError")
 
 
-class Urllib3Transport:
-    """A urllib3 pool (``pool_size`` connections per host), no retries or redirects of its own.
+class HttpClientTransport:
+    """``http.client`` connections, kept alive, at most ``pool_size`` idle ones per host; no
+    retries or redirects of its own. TLS verifies the certificate and the host name.
 
     Failures are named as ``requests`` names them, so messages do not depend on the transport.
     """
 
     def __init__(self, pool_size: int) -> None:
-        import urllib3
-
-        try:
-            import certifi
-
-            ca_certs: str | None = certifi.where()
-        except ImportError:  # pragma: no cover - certifi ships with requests and botocore
-            ca_certs = None
-        self._urllib3 = urllib3
-        self._pool = urllib3.PoolManager(
-            num_pools=4,
-            maxsize=pool_size,
-            cert_reqs="CERT_REQUIRED",
-            ca_certs=ca_certs,
-            retries=False,
-        )
+        self._pool_size = pool_size
+        self._idle: dict[tuple[str, str, int | None], list[HTTPConnection]] = {}
+        self._lock = threading.Lock()
+        self._tls: ssl.SSLContext | None = None
 
     def post(
         self, url: str, body: bytes, headers: dict[str, str], timeout: tuple[float, float]
     ) -> HttpAnswer:
-        exceptions = self._urllib3.exceptions
+        parts = urlsplit(url)
+        host = (parts.scheme, parts.hostname or "", parts.port)
+        connection = self._connected(host, timeout[0])
         try:
-            response = self._pool.request(
-                "POST",
-                url,
-                body=body,
-                headers=headers,
-                timeout=self._urllib3.Timeout(connect=timeout[0], read=timeout[1]),
-                retries=False,
-                redirect=False,
-                preload_content=False,
-            )
-        except exceptions.NewConnectionError:  # (a ConnectTimeoutError, for urllib3)
-            raise _unreachable("ConnectionError") from None
-        except exceptions.TimeoutError:
-            raise _timed_out(timeout) from None
-        except (exceptions.HTTPError, OSError) as exc:
-            sending = ((exceptions.SSLError, "SSLError"), (exceptions.ProxyError, "ProxyError"))
-            raise _unreachable(_failure_name(exc, sending)) from None
-        try:
+            connection.sock.settimeout(timeout[1])
+            target = f"{parts.path}?{parts.query}" if parts.query else parts.path or "/"
+            connection.request("POST", target, body=body, headers=headers)
+            response = connection.getresponse()
             content = response.read()
-        except (exceptions.HTTPError, OSError) as exc:
-            reading = (
-                (exceptions.ProtocolError, "ChunkedEncodingError"),
-                (exceptions.DecodeError, "ContentDecodingError"),
-                (exceptions.SSLError, "SSLError"),
+        except TimeoutError:
+            connection.close()
+            raise _timed_out(timeout) from None
+        except (http.client.HTTPException, OSError) as exc:
+            connection.close()
+            failures = (
+                (ssl.SSLError, "SSLError"),
+                (http.client.IncompleteRead, "ChunkedEncodingError"),
             )
-            raise _unreachable(_failure_name(exc, reading)) from None
-        finally:
-            response.release_conn()
+            raise _unreachable(_failure_name(exc, failures)) from None
+        if response.will_close:
+            connection.close()
+        else:
+            self._put_back(host, connection)
         return HttpAnswer(response.status, content, response.headers)
 
     def close(self) -> None:
-        self._pool.clear()
+        with self._lock:
+            idle = [c for connections in self._idle.values() for c in connections]
+            self._idle.clear()
+        for connection in idle:
+            connection.close()
+
+    def _connected(
+        self, host: tuple[str, str, int | None], connect_timeout: float
+    ) -> HTTPConnection:
+        """An idle connection the server has not closed, else a new one (connect failures and
+        timeouts: unreachable, as ``requests`` names them)."""
+        with self._lock:
+            idle = self._idle.get(host, [])
+            while idle:
+                connection = idle.pop()
+                if not _dropped(connection):
+                    return connection
+                connection.close()
+        scheme, name, port = host
+        if scheme == "https":
+            connection = http.client.HTTPSConnection(
+                name, port, timeout=connect_timeout, context=self._tls_context()
+            )
+        else:
+            connection = http.client.HTTPConnection(name, port, timeout=connect_timeout)
+        try:
+            connection.connect()
+        except ssl.SSLError:
+            connection.close()
+            raise _unreachable("SSLError") from None
+        except OSError:
+            connection.close()
+            raise _unreachable("ConnectionError") from None
+        return connection
+
+    def _put_back(self, host: tuple[str, str, int | None], connection: HTTPConnection) -> None:
+        with self._lock:
+            idle = self._idle.setdefault(host, [])
+            if len(idle) < self._pool_size:
+                idle.append(connection)
+                return
+        connection.close()
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._tls is None:
+            try:
+                import certifi
+
+                ca_file: str | None = certifi.where()
+            except ImportError:  # pragma: no cover - certifi ships with requests and botocore
+                ca_file = None
+            self._tls = ssl.create_default_context(cafile=ca_file)
+        return self._tls
+
+
+def _dropped(connection: HTTPConnection) -> bool:
+    """Whether the server closed (or wrote on) an idle connection: it cannot carry a request."""
+    sock = connection.sock
+    if sock is None:
+        return True
+    readable, _, _ = select.select([sock], [], [], 0)
+    return bool(readable)
 
 
 class RequestsTransport:

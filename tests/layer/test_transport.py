@@ -1,0 +1,86 @@
+"""The client's HTTP transport: connections kept alive, replaced when the server closed them,
+and TLS that verifies the certificate and its host name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import certifi
+import pytest
+
+from tests.support.http_server import loopback_server, make_ca
+from tpns_account import UpstreamUnavailableError
+from tpns_account.transport import HttpClientTransport
+
+BATCH_PATH = "/v3/device/account/batchoperate"
+BODY = b'{"operator_type": 4, "token_list": ["t1"]}'
+HEADERS = {"Content-Type": "application/json"}
+TIMEOUT = (2.0, 5.0)
+
+
+def test_calls_in_turn_share_one_kept_alive_connection() -> None:
+    # GIVEN a transport and a server that keeps connections alive
+    transport = HttpClientTransport(pool_size=4)
+    with loopback_server() as server:
+        # WHEN three calls are made one after another
+        answers = [transport.post(server.url + BATCH_PATH, BODY, HEADERS, TIMEOUT) for _ in "abc"]
+        transport.close()
+    # THEN each is answered, over the same connection
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert answers[0].headers.get("content-type") == "application/json"
+    assert server.connections == 1
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_not_failed() -> None:
+    # GIVEN a server that closes each connection after its answer, without saying so
+    transport = HttpClientTransport(pool_size=4)
+    with loopback_server(close_after_answer=True) as server:
+        transport.post(server.url + BATCH_PATH, BODY, HEADERS, TIMEOUT)
+        # WHEN the next call is made
+        answer = transport.post(server.url + BATCH_PATH, BODY, HEADERS, TIMEOUT)
+        transport.close()
+    # THEN it is answered, on a new connection
+    assert answer.status_code == 200
+    assert server.connections == 2
+
+
+def test_a_certificate_no_trusted_ca_signed_is_refused(tmp_path: Path) -> None:
+    # GIVEN a TLS server whose certificate a CA of the test's own signed
+    tls = make_ca(tmp_path, "127.0.0.1")
+    transport = HttpClientTransport(pool_size=4)
+    with loopback_server(tls=tls) as server:
+        # WHEN the transport calls it
+        # THEN TPNS is unreachable, and the error says why
+        with pytest.raises(UpstreamUnavailableError, match=r"could not reach TPNS \(SSLError\)"):
+            transport.post(server.url + BATCH_PATH, BODY, HEADERS, TIMEOUT)
+        transport.close()
+
+
+def test_a_trusted_certificate_for_the_host_is_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a TLS server for 127.0.0.1 whose CA the trust store holds
+    tls = make_ca(tmp_path, "127.0.0.1")
+    monkeypatch.setattr(certifi, "where", lambda: str(tls.ca_file))
+    transport = HttpClientTransport(pool_size=4)
+    with loopback_server(tls=tls) as server:
+        # WHEN the transport calls it
+        answer = transport.post(server.url + BATCH_PATH, BODY, HEADERS, TIMEOUT)
+        transport.close()
+    # THEN it is answered
+    assert answer.status_code == 200
+
+
+def test_a_trusted_certificate_for_another_host_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a TLS server at 127.0.0.1 whose trusted certificate names another host
+    tls = make_ca(tmp_path, "api.tpns.example")
+    monkeypatch.setattr(certifi, "where", lambda: str(tls.ca_file))
+    transport = HttpClientTransport(pool_size=4)
+    with loopback_server(tls=tls) as server:
+        # WHEN the transport calls it
+        # THEN TPNS is unreachable: the host name is checked, not only the signature
+        with pytest.raises(UpstreamUnavailableError, match=r"\(SSLError\)"):
+            transport.post(server.url + BATCH_PATH, BODY, HEADERS, TIMEOUT)
+        transport.close()
