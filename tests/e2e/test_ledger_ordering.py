@@ -17,6 +17,7 @@ from tests.support.stack_jobs import (
     bind_body,
     bind_message,
     bulk_queue_delay,
+    issued_before_now_ms,
     messages_delayed,
     now_ms,
     queue_is_empty,
@@ -77,8 +78,9 @@ def test_an_older_queued_bind_delivered_after_a_sync_unbind_leaves_the_token_unb
     assert bound.status_code == 200, bound.text
     ledger_tpns.flush()
     assert ledger_tpns.state().get(token) == {("bob", 0)}
-    # AND a bind of it queued before the logout below (issued earlier, still on its way)
-    queued = bind_message(token, [("bob", 0), ("bob@x.cn", 1005)], now_ms())
+    # AND a bind of it queued before the logout below (issued earlier, still on its way: in an
+    # earlier millisecond, as the same one would be a tie, which operation ids decide)
+    queued = bind_message(token, [("bob", 0), ("bob@x.cn", 1005)], issued_before_now_ms())
 
     # WHEN the token is unbound through the API, and the queued bind is delivered after
     unbound = ledger_stack.call("POST", "/v1/unbind", {"token_list": [token]})

@@ -204,6 +204,17 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def issued_before_now_ms() -> int:
+    """An ``issued_at`` earlier than anything issued from now on (epoch ms): a millisecond ago.
+
+    ``issued_at``, ``requestTimeEpoch`` and ``SentTimestamp`` count whole milliseconds, and two
+    operations issued in the same one tie: the ledger then orders them by operation id
+    (``cells.version``), not by which came first. "Now" would tie with a request sent right
+    after it about one time in ten on loopback, and lose the tie about half the time.
+    """
+    return now_ms() - 1
+
+
 def bind_message(token: str, accounts: list[tuple[str, int]], issued_at: int) -> dict[str, Any]:
     """A queued bind (another producer's message), issued at ``issued_at`` (epoch ms)."""
     account_list = [{"account": a, "account_type": t} for a, t in accounts]
