@@ -3,6 +3,7 @@ and TLS that verifies the certificate and its host name."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import certifi
@@ -29,6 +30,18 @@ def test_calls_in_turn_share_one_kept_alive_connection() -> None:
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert answers[0].headers.get("content-type") == "application/json"
     assert server.connections == 1
+
+
+def test_connections_send_the_body_without_waiting_for_the_headers_to_be_acknowledged() -> None:
+    # GIVEN a transport that made a call (http.client writes headers and body apart)
+    transport = HttpClientTransport(pool_size=4)
+    with loopback_server() as server:
+        transport.post(server.url + BATCH_PATH, BODY, HEADERS, TIMEOUT)
+        # WHEN its kept-alive connection is looked at
+        (connection,) = [c for idle in transport._idle.values() for c in idle]
+        # THEN Nagle's algorithm is off on it, as urllib3 turns it off
+        assert connection.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        transport.close()
 
 
 def test_a_connection_the_server_closed_while_idle_is_replaced_not_failed() -> None:
