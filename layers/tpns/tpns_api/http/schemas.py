@@ -81,6 +81,19 @@ NEXT_CURSOR: Schema = {
 }
 
 
+def page_of(item: str, **leading: Schema) -> Schema:
+    """One page of a list of ``item``: the ``leading`` properties, the items, the next cursor."""
+    return {
+        "type": "object",
+        "required": [*leading, "items", "next_cursor"],
+        "properties": {
+            **leading,
+            "items": {"type": "array", "items": ref(item)},
+            "next_cursor": NEXT_CURSOR,
+        },
+    }
+
+
 def schemas() -> dict[str, Schema]:
     account = {
         "type": "object",
@@ -296,15 +309,7 @@ def schemas() -> dict[str, Schema]:
                 "result": {"type": "object", "description": "What an export or cleanup made."},
             },
         },
-        "JobFailures": {
-            "type": "object",
-            "required": ["job_id", "items", "next_cursor"],
-            "properties": {
-                "job_id": {"type": "string"},
-                "items": {"type": "array", "items": ref("Failure")},
-                "next_cursor": NEXT_CURSOR,
-            },
-        },
+        "JobFailures": page_of("Failure", job_id={"type": "string"}),
         "Failure": {
             "type": "object",
             "required": ["index", "outcome"],
@@ -318,14 +323,7 @@ def schemas() -> dict[str, Schema]:
                 "reason": {"type": ["string", "null"]},
             },
         },
-        "Bindings": {
-            "type": "object",
-            "required": ["items", "next_cursor"],
-            "properties": {
-                "items": {"type": "array", "items": ref("Binding")},
-                "next_cursor": NEXT_CURSOR,
-            },
-        },
+        "Bindings": page_of("Binding"),
         "Binding": {
             "type": "object",
             "required": ["token", "account", "account_type", "issued_at", "state"],
