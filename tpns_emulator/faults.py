@@ -14,7 +14,7 @@ import logging
 import random
 import threading
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from tpns_emulator.errors import ConfigError
 
@@ -34,6 +34,20 @@ def normalize_path(path: str | None) -> str | None:
             f"fault path must be one of {sorted(ENDPOINT_NAMES)} or None, not {path!r}"
         )
     return name
+
+
+class FaultOptions(TypedDict, total=False):
+    """What ``FaultSet.add`` takes besides the kind: every field of ``Fault`` it may set."""
+
+    times: int | None
+    probability: float | None
+    path: str | None
+    code: int | None
+    status: int | None
+    seconds: float | None
+    access_id: str | None
+    body: dict[str, Any] | None
+    token: str | None
 
 
 @dataclass(slots=True)
@@ -81,27 +95,14 @@ class FaultSet:
         self._faults: list[Fault] = []
         self._rng = random.Random(seed)
 
-    def add(
-        self,
-        kind: str,
-        *,
-        times: int | None = None,
-        probability: float | None = None,
-        path: str | None = None,
-        code: int | None = None,
-        status: int | None = None,
-        seconds: float | None = None,
-        access_id: str | None = None,
-        body: dict[str, Any] | None = None,
-        token: str | None = None,
-    ) -> Fault:
+    def add(self, kind: str, **options: Unpack[FaultOptions]) -> Fault:
         """Configure a fault; raises ConfigError (a ValueError) for an inconsistent one.
 
         ``access_id`` limits the fault to one app's calls (signature auth's AccessId header);
         ``body`` is the JSON object a ``reply`` fault answers; ``token`` the one token a
         ``lose`` fault loses every write of.
         """
-        fault = Fault(kind, times, probability, path, code, status, seconds, access_id, body, token)
+        fault = Fault(kind, **options)
         _validate(fault)
         with self._lock:
             self._faults.append(fault)
