@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tpns_emulator.errors import ConfigError
+from tpns_emulator.faults import FaultOptions
 
 if TYPE_CHECKING:
     from tpns_emulator.emulator import TpnsEmulator
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
 Params = dict[str, list[str]]
 Answer = tuple[int, Any]
 OK: dict[str, Any] = {"ok": True}
-FAULT_OPTIONS = ("times", "probability", "path", "code", "status", "seconds", "access_id")
 
 
 def route(
@@ -59,10 +59,8 @@ def _faults(emu: TpnsEmulator, data: dict[str, Any]) -> Answer:
     if "seed" in data and len(data) == 1:
         emu.faults.seed(data["seed"])
         return 200, OK
-    options = {name: data.get(name) for name in FAULT_OPTIONS}
-    fault = emu.faults.add(
-        data.get("kind", ""), body=data.get("body"), token=data.get("token"), **options
-    )
+    options = {name: data.get(name) for name in FaultOptions.__optional_keys__}
+    fault = emu.faults.add(data.get("kind", ""), **options)
     return 200, {"ok": True, "fault": fault.as_dict()}
 
 

@@ -14,7 +14,7 @@ import logging
 import random
 import threading
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from tpns_emulator.errors import ConfigError
 
@@ -34,6 +34,20 @@ def normalize_path(path: str | None) -> str | None:
             f"fault path must be one of {sorted(ENDPOINT_NAMES)} or None, not {path!r}"
         )
     return name
+
+
+class FaultOptions(TypedDict, total=False):
+    """What ``FaultSet.add`` takes besides the kind: every field of ``Fault`` it may set."""
+
+    times: int | None
+    probability: float | None
+    path: str | None
+    code: int | None
+    status: int | None
+    seconds: float | None
+    access_id: str | None
+    body: dict[str, Any] | None
+    token: str | None
 
 
 @dataclass(slots=True)
@@ -81,30 +95,15 @@ class FaultSet:
         self._faults: list[Fault] = []
         self._rng = random.Random(seed)
 
-    def add(
-        self,
-        kind: str,
-        *,
-        times: int | None = None,
-        probability: float | None = None,
-        path: str | None = None,
-        code: int | None = None,
-        status: int | None = None,
-        seconds: float | None = None,
-        access_id: str | None = None,
-        body: dict[str, Any] | None = None,
-        token: str | None = None,
-    ) -> Fault:
+    def add(self, kind: str, **options: Unpack[FaultOptions]) -> Fault:
         """Configure a fault; raises ConfigError (a ValueError) for an inconsistent one.
 
         ``access_id`` limits the fault to one app's calls (signature auth's AccessId header);
         ``body`` is the JSON object a ``reply`` fault answers; ``token`` the one token a
         ``lose`` fault loses every write of.
         """
-        fault = _validated(kind, times, probability, path, code, status, seconds)
-        fault.access_id = access_id
-        fault.body = _reply_body(kind, body)
-        fault.token = _lost_token(kind, token)
+        fault = Fault(kind, **options)
+        _validate(fault)
         with self._lock:
             self._faults.append(fault)
         logger.info("fault added: %s", fault)
@@ -183,32 +182,29 @@ class FaultSet:
 DEFAULT_STATUS = {"error": 200, "http": 500, "reply": 200}
 
 
-def _validated(
-    kind: str,
-    times: int | None,
-    probability: float | None,
-    path: str | None,
-    code: int | None,
-    status: int | None,
-    seconds: float | None,
-) -> Fault:
+def _validate(fault: Fault) -> None:
+    """Check a new fault's options, filling in its defaults (its status, a path's name)."""
+    kind = fault.kind
     if kind not in FAULT_KINDS:
         raise ConfigError(f"fault kind must be one of {sorted(FAULT_KINDS)}, not {kind!r}")
-    if times is not None and (not _is_int(times) or times < 1):
+    if fault.times is not None and (not _is_int(fault.times) or fault.times < 1):
         raise ConfigError("times must be a positive integer or None")
-    probability = _number("probability", probability, 0.0, 1.0)
-    for name, value in (("code", code), ("status", status)):
+    fault.probability = _number("probability", fault.probability, 0.0, 1.0)
+    for name, value in (("code", fault.code), ("status", fault.status)):
         if value is not None and not _is_int(value):
             raise ConfigError(f"{name} must be an integer")
-    seconds = _number("seconds", seconds, 0.0, None)
-    if kind == "error" and code is None:
+    fault.seconds = _number("seconds", fault.seconds, 0.0, None)
+    if kind == "error" and fault.code is None:
         raise ConfigError("an error fault needs a code (e.g. 1008004)")
-    status = DEFAULT_STATUS.get(kind) if status is None else status
-    if status is not None and not 200 <= status <= 599:
+    if fault.status is None:
+        fault.status = DEFAULT_STATUS.get(kind)
+    if fault.status is not None and not 200 <= fault.status <= 599:
         raise ConfigError("status must be an HTTP status code")
-    if kind in ("latency", "hang") and seconds is None:
+    if kind in ("latency", "hang") and fault.seconds is None:
         raise ConfigError(f"a {kind} fault needs seconds")
-    return Fault(kind, times, probability, normalize_path(path), code, status, seconds)
+    fault.path = normalize_path(fault.path)
+    fault.body = _reply_body(kind, fault.body)
+    fault.token = _lost_token(kind, fault.token)
 
 
 def _is_int(value: object) -> bool:

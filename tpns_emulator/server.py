@@ -213,26 +213,29 @@ class _Handler(BaseHTTPRequestHandler):
     # -- methods -----------------------------------------------------------------------------
 
     def do_POST(self) -> None:
-        path, _, query = self.path.partition("?")
-        body = self._read_body()
-        if body is None:
-            return
-        if path.startswith(ADMIN_PREFIX):
-            self._admin("POST", path, query, body)
-        else:
-            self._api(path, body)
+        request = self._unless_admin("POST")
+        if request is not None:
+            self._api(*request)
 
     def do_GET(self) -> None:
-        path, _, query = self.path.partition("?")
-        body = self._read_body()
-        if body is None:
+        request = self._unless_admin("GET")
+        if request is None:
             return
-        if path.startswith(ADMIN_PREFIX):
-            self._admin("GET", path, query, body)
-        elif path in ENDPOINTS:
+        if request[0] in ENDPOINTS:
             self._send(405, b'{"error":"method not allowed"}', extra_headers=(("Allow", "POST"),))
         else:
             self._send_json(404, {"error": "not found"})
+
+    def _unless_admin(self, method: str) -> tuple[str, bytes] | None:
+        """Read the request and serve it if it is an admin call; else its path and body."""
+        path, _, query = self.path.partition("?")
+        body = self._read_body()
+        if body is None:
+            return None
+        if path.startswith(ADMIN_PREFIX):
+            self._admin(method, path, query, body)
+            return None
+        return path, body
 
     # -- the TPNS endpoints ------------------------------------------------------------------
 

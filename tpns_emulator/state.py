@@ -16,9 +16,9 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 from tpns_account.limits import MAX_TOKENS_PER_ACCOUNT
 from tpns_emulator.errors import ConfigError
@@ -29,6 +29,8 @@ AccountKey = tuple[str, int]
 TokenAccounts = tuple[str, tuple[AccountKey, ...]]
 OverrideScope = Literal["token", "type"]
 OVERRIDE_SCOPES: frozenset[str] = frozenset({"token", "type"})
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,21 +155,23 @@ class BindingStore:
 
     def query_accounts(self, access_id: str, accounts: Iterable[AccountKey]) -> list[list[str]]:
         """For each account, its tokens (empty list when none)."""
-        with self._lock:
-            self._apply_due()
-            app = self._apps.get(access_id)
-            if app is None:
-                return [[] for _ in accounts]
-            return [list(app.by_account.get(key, ())) for key in accounts]
+        return self._look_up(access_id, accounts, lambda app: app.by_account)
 
     def query_tokens(self, access_id: str, tokens: Iterable[str]) -> list[list[AccountKey]]:
         """For each token, its accounts (empty list when none)."""
+        return self._look_up(access_id, tokens, lambda app: app.by_token)
+
+    def _look_up(
+        self,
+        access_id: str,
+        keys: Iterable[K],
+        index: Callable[[_AppBindings], Mapping[K, Iterable[V]]],
+    ) -> list[list[V]]:
         with self._lock:
             self._apply_due()
             app = self._apps.get(access_id)
-            if app is None:
-                return [[] for _ in tokens]
-            return [list(app.by_token.get(token, ())) for token in tokens]
+            found = index(app) if app is not None else {}
+            return [list(found.get(key, ())) for key in keys]
 
     # -- internals (caller holds the lock) -------------------------------------------------
 

@@ -15,6 +15,7 @@ import argparse
 import base64
 import hashlib
 import json
+import re
 import sys
 import uuid
 from dataclasses import dataclass
@@ -195,23 +196,27 @@ def _vendor_binding(token: str, *accounts: str) -> Json:
     return {"token": token, "account_list": [{"account": a} for a in accounts]}
 
 
+def _get(name: str, resource: str, *values: str, query: dict[str, str] | None = None) -> Route:
+    """A GET of ``resource``, its path parameters (named by the template) set to ``values``."""
+    names = re.findall(r"\{(\w+)\}", resource)
+    return Route(name, "GET", resource, dict(zip(names, values, strict=True)), query)
+
+
 BIND = "/v1/bind"
 UNBIND = "/v1/unbind"
 QUERY = "/v1/query"
 JOBS = "/v1/jobs"
 
+#: What the bind sample binds and the unbind sample unbinds again.
+TWO_BINDINGS: Json = {
+    "token_accounts": [
+        _binding("token1", ("926@126.com", 1005)),
+        _binding("token2", ("+8613711112222", 1002)),
+    ]
+}
+
 ROUTES: list[Route] = [
-    Route(
-        "bind",
-        "POST",
-        BIND,
-        body={
-            "token_accounts": [
-                _binding("token1", ("926@126.com", 1005)),
-                _binding("token2", ("+8613711112222", 1002)),
-            ]
-        },
-    ),
+    Route("bind", "POST", BIND, body=TWO_BINDINGS),
     Route(
         "bind-vendor-sample",
         "POST",
@@ -224,17 +229,7 @@ ROUTES: list[Route] = [
             ],
         },
     ),
-    Route(
-        "unbind-token-accounts",
-        "POST",
-        UNBIND,
-        body={
-            "token_accounts": [
-                _binding("token1", ("926@126.com", 1005)),
-                _binding("token2", ("+8613711112222", 1002)),
-            ]
-        },
-    ),
+    Route("unbind-token-accounts", "POST", UNBIND, body=TWO_BINDINGS),
     Route("unbind-token-list", "POST", UNBIND, body={"token_list": ["token1", "token2", "token3"]}),
     Route(
         "unbind-account-list",
@@ -251,19 +246,13 @@ ROUTES: list[Route] = [
         body={"account_list": _accounts(("926@126.com", 1005), ("+8613711112222", 1002))},
     ),
     Route("query-token-list", "POST", QUERY, body={"token_list": ["token1", "token2"]}),
-    Route(
+    _get(
         "get-account-tokens",
-        "GET",
         "/v1/accounts/{account}/tokens",
-        path_params={"account": "926@126.com"},
+        "926@126.com",
         query={"account_type": "1005", "app": "android"},
     ),
-    Route(
-        "get-token-accounts",
-        "GET",
-        "/v1/tokens/{token}/accounts",
-        path_params={"token": "token1"},
-    ),
+    _get("get-token-accounts", "/v1/tokens/{token}/accounts", "token1"),
     Route(
         "jobs-bind",
         "POST",
@@ -315,26 +304,13 @@ ROUTES: list[Route] = [
         },
         headers={"Idempotency-Key": "8e0f6c1e-5b7a-4b43-9d2e-3c1f0a9b7d21"},
     ),
-    Route("job-status", "GET", "/v1/jobs/{job_id}", path_params={"job_id": JOB_ID}),
-    Route(
-        "job-failures",
-        "GET",
-        "/v1/jobs/{job_id}/failures",
-        path_params={"job_id": JOB_ID},
-        query={"limit": "100"},
-    ),
-    Route(
-        "get-token-bindings",
-        "GET",
-        "/v1/tokens/{token}/bindings",
-        path_params={"token": "token1"},
-        query={"app": "android"},
-    ),
-    Route(
+    _get("job-status", "/v1/jobs/{job_id}", JOB_ID),
+    _get("job-failures", "/v1/jobs/{job_id}/failures", JOB_ID, query={"limit": "100"}),
+    _get("get-token-bindings", "/v1/tokens/{token}/bindings", "token1", query={"app": "android"}),
+    _get(
         "get-account-bindings",
-        "GET",
         "/v1/accounts/{account}/bindings",
-        path_params={"account": "926@126.com"},
+        "926@126.com",
         query={"account_type": "1005", "app": "android", "limit": "100"},
     ),
 ]

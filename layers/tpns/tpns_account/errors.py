@@ -78,7 +78,10 @@ class UnknownAppError(CredentialsError, ValueError):
 
 
 class UpstreamError(TpnsError):
-    """TPNS (or the network in front of it) refused or failed the call."""
+    """TPNS (or the network in front of it) refused or failed the call.
+
+    ``retry_after`` is the wait an answer asked for (HTTP Retry-After, seconds), when it did.
+    """
 
     def __init__(
         self,
@@ -87,10 +90,12 @@ class UpstreamError(TpnsError):
         code: int | None = None,
         http_status: int | None = None,
         attempts: int = 1,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message, code=code)
         self.http_status = http_status
         self.attempts = attempts
+        self.retry_after = retry_after
 
 
 class BadRequestError(UpstreamError):
@@ -129,15 +134,3 @@ class UpstreamTimeoutError(RetryableError):
 
 class ThrottledError(RetryableError):
     """TPNS asked us to slow down (1008028, HTTP 429)."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: int | None = None,
-        http_status: int | None = None,
-        attempts: int = 1,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message, code=code, http_status=http_status, attempts=attempts)
-        self.retry_after = retry_after

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from tpns_account import limits
 from tpns_account.validation import Validator
@@ -22,6 +22,7 @@ from tpns_account.validation import Validator
 Duplicates = Literal["reject", "merge"]
 ListField = Literal["token_accounts", "token_list", "account_list"]
 LIST_FIELDS: tuple[ListField, ...] = ("token_accounts", "token_list", "account_list")
+Operator = TypeVar("Operator", bound=IntEnum)
 
 
 class OperatorType(IntEnum):
@@ -131,13 +132,7 @@ class BatchOperation:
 
         A top-level ``account_type`` is the type of every account element that has none.
         """
-        v = Validator(path)
-        body = v.mapping(data)
-        operator = v.enum(body, "operator_type", OperatorType)
-        platform = v.platform(body)
-        default_type = v.default_account_type(body)
-        if operator is None or v.issues:
-            raise v.error()
+        v, body, operator, platform, default_type = _header(data, path, OperatorType)
         return cls.from_fields(operator, body, v, platform, default_type, duplicates)
 
     @classmethod
@@ -151,13 +146,10 @@ class BatchOperation:
         duplicates: Duplicates,
     ) -> BatchOperation:
         """The operation ``operator`` over the list field of ``body`` (operator already known)."""
-        list_field = BATCH_FIELD[operator]
-        v.only_list_field(body, list_field, LIST_FIELDS, f"operator_type {int(operator)}")
-        raw = v.list_of(body, list_field)
-        items = _items(v, list_field, raw or [], default_type)
-        v.raise_if_any()
-        items, merged = _deduplicate(v, list_field, items, duplicates, operator)
-        v.raise_if_any()
+        context = f"operator_type {int(operator)}"
+        items, merged = _list_items(
+            v, body, BATCH_FIELD[operator], context, default_type, duplicates, operator
+        )
         return cls(operator, tuple(items), platform, merged)
 
     @classmethod
@@ -191,11 +183,7 @@ class BatchOperation:
         return BatchOperation(self.operator_type, tuple(items), self.platform)
 
     def to_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"operator_type": self.wire_operator_type}
-        if self.platform is not None:
-            body["platform"] = self.platform
-        body[self.list_field] = [wire(item) for item in self.items]
-        return body
+        return _body(self.wire_operator_type, self.platform, self.list_field, self.items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,13 +200,7 @@ class Query:
 
     @classmethod
     def from_dict(cls, data: object, *, path: str = "") -> Query:
-        v = Validator(path)
-        body = v.mapping(data)
-        operator = v.enum(body, "operator_type", QueryType)
-        platform = v.platform(body)
-        default_type = v.default_account_type(body)
-        if operator is None or v.issues:
-            raise v.error()
+        v, body, operator, platform, default_type = _header(data, path, QueryType)
         return cls.from_fields(operator, body, v, platform, default_type)
 
     @classmethod
@@ -230,13 +212,10 @@ class Query:
         platform: str | None,
         default_type: int | None,
     ) -> Query:
-        list_field = QUERY_FIELD[operator]
-        v.only_list_field(body, list_field, LIST_FIELDS, f"query operator_type {int(operator)}")
-        raw = v.list_of(body, list_field)
-        items = _items(v, list_field, raw or [], default_type)
-        v.raise_if_any()
-        _deduplicate(v, list_field, items, "reject", None)
-        v.raise_if_any()
+        context = f"query operator_type {int(operator)}"
+        items, _ = _list_items(
+            v, body, QUERY_FIELD[operator], context, default_type, "reject", None
+        )
         return cls(operator, tuple(i for i in items if not isinstance(i, TokenAccounts)), platform)
 
     @classmethod
@@ -248,11 +227,7 @@ class Query:
         return cls.from_dict({"operator_type": 2, "token_list": list(tokens)})
 
     def to_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"operator_type": int(self.operator_type)}
-        if self.platform is not None:
-            body["platform"] = self.platform
-        body[self.list_field] = [wire(item) for item in self.items]
-        return body
+        return _body(int(self.operator_type), self.platform, self.list_field, self.items)
 
 
 def parse_token(value: object, field: str = "token") -> str:
@@ -287,6 +262,49 @@ def item_key(item: Item) -> str:
     if isinstance(item, Account):
         return item.account
     return item
+
+
+def _header(
+    data: object, path: str, operators: type[Operator]
+) -> tuple[Validator, Mapping[str, Any], Operator, str | None, int | None]:
+    """What precedes the list field: ``operator_type``, ``platform``, a default account_type."""
+    v = Validator(path)
+    body = v.mapping(data)
+    operator = v.enum(body, "operator_type", operators)
+    platform = v.platform(body)
+    default_type = v.default_account_type(body)
+    if operator is None or v.issues:
+        raise v.error()
+    return v, body, operator, platform, default_type
+
+
+def _list_items(
+    v: Validator,
+    body: Mapping[str, Any],
+    list_field: ListField,
+    context: str,
+    default_type: int | None,
+    duplicates: Duplicates,
+    operator: OperatorType | None,
+) -> tuple[list[Item], int]:
+    """The items of ``list_field``, the only list field ``context`` accepts, deduplicated."""
+    v.only_list_field(body, list_field, LIST_FIELDS, context)
+    raw = v.list_of(body, list_field)
+    items = _items(v, list_field, raw or [], default_type)
+    v.raise_if_any()
+    items, merged = _deduplicate(v, list_field, items, duplicates, operator)
+    v.raise_if_any()
+    return items, merged
+
+
+def _body(
+    operator_type: int, platform: str | None, list_field: ListField, items: Iterable[Item]
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"operator_type": operator_type}
+    if platform is not None:
+        body["platform"] = platform
+    body[list_field] = [wire(item) for item in items]
+    return body
 
 
 def _items(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from tpns_account import defaults
 from tpns_account.defaults import AuthScheme
@@ -15,6 +15,8 @@ from tpns_account.errors import SettingsError
 if TYPE_CHECKING:
     from tpns_account.client import TpnsClient
     from tpns_account.pacing import Pacing
+
+N = TypeVar("N", int, float)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,16 +45,16 @@ class Settings:
             secret_id=secret_id,
             endpoint=endpoint,
             auth="basic" if auth == "basic" else "signature",
-            timeout_s=_number(env, "TPNS_TIMEOUT_S", defaults.TIMEOUT_S, low=0.1, high=60.0),
-            max_concurrency=_integer(
-                env, "TPNS_MAX_CONCURRENCY", defaults.MAX_CONCURRENCY, low=1, high=256
+            timeout_s=_number(env, "TPNS_TIMEOUT_S", float, defaults.TIMEOUT_S, low=0.1, high=60.0),
+            max_concurrency=_number(
+                env, "TPNS_MAX_CONCURRENCY", int, defaults.MAX_CONCURRENCY, low=1, high=256
             ),
-            max_qps=_number(env, "TPNS_MAX_QPS", defaults.MAX_QPS, low=0.1, high=100_000.0),
-            sync_max_items=_integer(
-                env, "SYNC_MAX_ITEMS", defaults.SYNC_MAX_ITEMS, low=1, high=10_000
+            max_qps=_number(env, "TPNS_MAX_QPS", float, defaults.MAX_QPS, low=0.1, high=100_000.0),
+            sync_max_items=_number(
+                env, "SYNC_MAX_ITEMS", int, defaults.SYNC_MAX_ITEMS, low=1, high=10_000
             ),
-            secret_max_age_s=_integer(
-                env, "TPNS_SECRET_MAX_AGE_S", defaults.SECRET_MAX_AGE_S, low=0, high=86_400
+            secret_max_age_s=_number(
+                env, "TPNS_SECRET_MAX_AGE_S", int, defaults.SECRET_MAX_AGE_S, low=0, high=86_400
             ),
         )
 
@@ -80,29 +82,19 @@ def _raw(env: Mapping[str, str], name: str) -> str:
     return env.get(name, "").strip()
 
 
-def _number(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:
+#: What each kind of number is called in an error.
+_KIND_NAMES: dict[type, str] = {float: "a number", int: "an integer"}
+
+
+def _number(env: Mapping[str, str], name: str, kind: type[N], default: N, *, low: N, high: N) -> N:
+    """The variable ``name`` read as ``kind`` within [low, high]; ``default`` when unset."""
     raw = _raw(env, name)
     if not raw:
         return default
     try:
-        value = float(raw)
+        value = kind(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
-    return _bounded(name, raw, value, low, high)
-
-
-def _integer(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
-    raw = _raw(env, name)
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-    return int(_bounded(name, raw, value, low, high))
-
-
-def _bounded(name: str, raw: str, value: float, low: float, high: float) -> float:
+        raise SettingsError(f"{name} must be {_KIND_NAMES[kind]}, got {raw!r}") from None
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low:g} and {high:g}, got {raw}")
     return value

@@ -16,6 +16,7 @@ from tpns_account.errors import FieldIssue, RequestValidationError
 
 MAX_ISSUES = 20
 E = TypeVar("E", bound=IntEnum)
+T = TypeVar("T")
 
 
 class Missing:
@@ -83,6 +84,13 @@ class Validator:
         """The issues so far, to raise once a stage cannot go on."""
         return RequestValidationError(self.issues, more=self.more)
 
+    def _unless(self, problem: str | None, where: str, value: T) -> T | None:
+        """``value``, or None once ``problem`` (when there is one) is recorded against it."""
+        if problem:
+            self.fail(where, problem)
+            return None
+        return value
+
     def mapping(self, data: object) -> Mapping[str, Any]:
         """``data`` as an object, or raise: nothing else can be checked without one."""
         if isinstance(data, Mapping):
@@ -118,11 +126,7 @@ class Validator:
         if not isinstance(value, int) or isinstance(value, bool):
             self.fail(where, f"must be an integer, got {kind(value)}")
             return None
-        problem = limits.account_type_problem(value)
-        if problem:
-            self.fail(where, problem)
-            return None
-        return value
+        return self._unless(limits.account_type_problem(value), where, value)
 
     def default_account_type(self, data: Mapping[str, Any]) -> int | None:
         """The request's top-level ``account_type``: the type of every element without one."""
@@ -141,12 +145,14 @@ class Validator:
         if name not in data:
             self.fail(name, "is required")
             return None
-        value = data[name]
+        return self.non_empty_array(data[name], name)
+
+    def non_empty_array(self, value: object, where: str) -> list[Any] | None:
         if not isinstance(value, list):
-            self.fail(name, f"must be an array, got {kind(value)}")
+            self.fail(where, f"must be an array, got {kind(value)}")
             return None
         if not value:
-            self.fail(name, "must not be empty")
+            self.fail(where, "must not be empty")
             return None
         return value
 
@@ -154,11 +160,7 @@ class Validator:
         if not isinstance(value, str):
             self.fail(where, f"must be a string, got {kind(value)}")
             return None
-        problem = limits.token_problem(value)
-        if problem:
-            self.fail(where, problem)
-            return None
-        return value
+        return self._unless(limits.token_problem(value), where, value)
 
     def tokens(self, raw: list[Any], name: str) -> Iterator[tuple[int, str]]:
         for index, value in enumerate(raw):
@@ -212,13 +214,9 @@ class Validator:
         for extra in unknown:
             self.fail(f"{where}.{extra}", "is not a known field (token, account_list)")
         token = self.token(value.get("token"), f"{where}.token")
-        raw = value.get("account_list")
         field = f"{where}.account_list"
-        if not isinstance(raw, list):
-            self.fail(field, f"must be an array, got {kind(raw)}")
-            return None
-        if not raw:
-            self.fail(field, "must not be empty")
+        raw = self.non_empty_array(value.get("account_list"), field)
+        if raw is None:
             return None
         if len(raw) > limits.MAX_ACCOUNTS_PER_TOKEN_ENTRY:
             self.fail(

@@ -81,6 +81,21 @@ NEXT_CURSOR: Schema = {
 }
 
 
+def object_schema(required: list[str], properties: Schema) -> Schema:
+    """An object schema: the names it requires, then every property's schema."""
+    return {"type": "object", "required": required, "properties": properties}
+
+
+def page_of(item: str, **leading: Schema) -> Schema:
+    """One page of a list of ``item``: the ``leading`` properties, the items, the next cursor."""
+    properties = {
+        **leading,
+        "items": {"type": "array", "items": ref(item)},
+        "next_cursor": NEXT_CURSOR,
+    }
+    return object_schema([*leading, "items", "next_cursor"], properties)
+
+
 def schemas() -> dict[str, Schema]:
     account = {
         "type": "object",
@@ -170,10 +185,9 @@ def schemas() -> dict[str, Schema]:
 
     nullable_type = {"type": ["integer", "null"], "description": "null: none was given."}
     nullable_int: Schema = {"type": ["integer", "null"]}
-    item_result = {
-        "type": "object",
-        "required": ["index", "status", "code"],
-        "properties": {
+    item_result = object_schema(
+        ["index", "status", "code"],
+        {
             "index": {"type": "integer"},
             "token": {"type": "string"},
             "account": {"type": "string"},
@@ -189,7 +203,7 @@ def schemas() -> dict[str, Schema]:
             },
             "reason": {"type": "string"},
         },
-    }
+    )
     return {
         "Token": TOKEN,
         "AccountName": ACCOUNT_NAME,
@@ -242,10 +256,9 @@ def schemas() -> dict[str, Schema]:
                 "results": {"type": "array", "items": ref("ItemResult")},
             },
         },
-        "JobAccepted": {
-            "type": "object",
-            "required": ["job_id", "state", "operation", "status_url"],
-            "properties": {
+        "JobAccepted": object_schema(
+            ["job_id", "state", "operation", "status_url"],
+            {
                 "job_id": {"type": "string"},
                 "state": {"const": "queued"},
                 "operation": {"type": "string", "enum": list(contract.OPERATIONS)},
@@ -259,11 +272,10 @@ def schemas() -> dict[str, Schema]:
                     "description": "The answer to an earlier request with this Idempotency-Key.",
                 },
             },
-        },
-        "Job": {
-            "type": "object",
-            "required": ["job_id", "state", "items", "messages", "failures_url"],
-            "properties": {
+        ),
+        "Job": object_schema(
+            ["job_id", "state", "items", "messages", "failures_url"],
+            {
                 "job_id": {"type": "string"},
                 "operation": {"type": "string", "enum": list(contract.OPERATIONS)},
                 "operator_type": nullable_int,
@@ -295,20 +307,11 @@ def schemas() -> dict[str, Schema]:
                 "failures_url": {"type": "string"},
                 "result": {"type": "object", "description": "What an export or cleanup made."},
             },
-        },
-        "JobFailures": {
-            "type": "object",
-            "required": ["job_id", "items", "next_cursor"],
-            "properties": {
-                "job_id": {"type": "string"},
-                "items": {"type": "array", "items": ref("Failure")},
-                "next_cursor": NEXT_CURSOR,
-            },
-        },
-        "Failure": {
-            "type": "object",
-            "required": ["index", "outcome"],
-            "properties": {
+        ),
+        "JobFailures": page_of("Failure", job_id={"type": "string"}),
+        "Failure": object_schema(
+            ["index", "outcome"],
+            {
                 "index": {"type": "integer", "description": "The item's place in the job."},
                 "token": {"type": "string"},
                 "account": {"type": "string"},
@@ -317,19 +320,11 @@ def schemas() -> dict[str, Schema]:
                 "code": {**nullable_int, "description": "TPNS's code, when TPNS refused it."},
                 "reason": {"type": ["string", "null"]},
             },
-        },
-        "Bindings": {
-            "type": "object",
-            "required": ["items", "next_cursor"],
-            "properties": {
-                "items": {"type": "array", "items": ref("Binding")},
-                "next_cursor": NEXT_CURSOR,
-            },
-        },
-        "Binding": {
-            "type": "object",
-            "required": ["token", "account", "account_type", "issued_at", "state"],
-            "properties": {
+        ),
+        "Bindings": page_of("Binding"),
+        "Binding": object_schema(
+            ["token", "account", "account_type", "issued_at", "state"],
+            {
                 "token": {"type": "string"},
                 "account": {"type": "string"},
                 "account_type": {"type": "integer"},
@@ -342,11 +337,10 @@ def schemas() -> dict[str, Schema]:
                     "enum": ["pending", "applied", "failed", "verified", "unverified"],
                 },
             },
-        },
-        "Error": {
-            "type": "object",
-            "required": ["error"],
-            "properties": {
+        ),
+        "Error": object_schema(
+            ["error"],
+            {
                 "error": {
                     "type": "object",
                     "required": ["code", "message"],
@@ -358,5 +352,5 @@ def schemas() -> dict[str, Schema]:
                 },
                 "request_id": {"type": ["string", "null"]},
             },
-        },
+        ),
     }

@@ -61,13 +61,22 @@ class TokenOp:
 
 
 @dataclass(frozen=True, slots=True)
-class Cell:
-    """An account bound to a token for one account type, and the operation that bound it."""
+class AccountVersion:
+    """An account of one account type, as an operation (its version and id) left it."""
 
     account: str
     account_type: int
     version: str
     op_id: str
+
+    @property
+    def key(self) -> AccountKey:
+        return (self.account, self.account_type)
+
+
+@dataclass(frozen=True, slots=True)
+class Cell(AccountVersion):
+    """An account bound to a token for one account type, and the operation that bound it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,13 +187,9 @@ def cells_of(item: Mapping[str, Any] | None) -> list[Cell]:
 
 def bound(item: Mapping[str, Any] | None, account_unbinds: Mapping[AccountKey, str]) -> list[Cell]:
     """The token's desired accounts: its cells, less those an op 5 issued later undid."""
-    return [
-        cell
-        for cell in cells_of(item)
-        if account_unbinds.get((cell.account, cell.account_type), "") <= cell.version
-    ]
+    return [cell for cell in cells_of(item) if account_unbinds.get(cell.key, "") <= cell.version]
 
 
 def accounts_needing_unbind_state(items: Iterable[Mapping[str, Any] | None]) -> set[AccountKey]:
     """The accounts whose op 5 version decides whether the items' cells are bound."""
-    return {(c.account, c.account_type) for item in items for c in cells_of(item)}
+    return {c.key for item in items for c in cells_of(item)}

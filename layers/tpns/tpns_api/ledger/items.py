@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tpns_api.ledger.cells import AccountKey, Cell, TokenOp
+from tpns_api.ledger.cells import AccountKey, AccountVersion, Cell, TokenOp
 from tpns_api.store.dynamo import Item, Key
 
 
@@ -52,17 +52,8 @@ class Recorded:
 
 
 @dataclass(frozen=True, slots=True)
-class AccountUnbind:
+class AccountUnbind(AccountVersion):
     """An op 5 of one account and type."""
-
-    account: str
-    account_type: int
-    version: str
-    op_id: str
-
-    @property
-    def key(self) -> AccountKey:
-        return (self.account, self.account_type)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +65,10 @@ class AccountUnbindRecorded:
     superseded: bool
     older_holders: tuple[str, ...] = ()
     newer_holders: tuple[str, ...] = ()
+
+
+#: What a binding's reader sees; ``op_id`` only finds the operation's facts in the ledger.
+BINDING_FIELDS = ("token", "account", "account_type", "issued_at", "state")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,13 +83,7 @@ class Binding:
     op_id: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "token": self.token,
-            "account": self.account,
-            "account_type": self.account_type,
-            "issued_at": self.issued_at,
-            "state": self.state,
-        }
+        return {name: getattr(self, name) for name in BINDING_FIELDS}
 
 
 def binding_state(token: str, sent: Item | None, verified: Item | None) -> str:
