@@ -45,14 +45,28 @@ def test_connections_send_the_body_without_waiting_for_the_headers_to_be_acknowl
 
 
 def test_a_connection_the_server_closed_while_idle_is_replaced_not_failed() -> None:
-    # GIVEN a server that closes each connection after its answer, without saying so
+    # GIVEN a kept-alive connection the server has since closed, without saying it would
     transport = HttpClientTransport(pool_size=4)
     with loopback_server(close_after_answer=True) as server:
         transport.post(server.url + BATCH_PATH, BODY, HEADERS, TIMEOUT)
+        server.wait_closed()
         # WHEN the next call is made
         answer = transport.post(server.url + BATCH_PATH, BODY, HEADERS, TIMEOUT)
         transport.close()
     # THEN it is answered, on a new connection
+    assert answer.status_code == 200
+    assert server.connections == 2
+
+
+def test_a_request_the_server_closed_its_connection_on_is_sent_again_on_a_new_one() -> None:
+    # GIVEN a server that closes each connection a moment after its answer, reading nothing more
+    transport = HttpClientTransport(pool_size=4)
+    with loopback_server(close_after_answer=True, close_delay_s=0.3) as server:
+        transport.post(server.url + BATCH_PATH, BODY, HEADERS, TIMEOUT)
+        # WHEN the next call goes out on the kept-alive connection before it is closed
+        answer = transport.post(server.url + BATCH_PATH, BODY, HEADERS, TIMEOUT)
+        transport.close()
+    # THEN it is answered all the same, sent again on a new connection
     assert answer.status_code == 200
     assert server.connections == 2
 

@@ -1,8 +1,9 @@
 """A loopback HTTP(S) server that accepts every POST as TPNS does, for transport tests.
 
-It counts the connections it accepted, can close each one after its answer (as a server whose
-keep-alive timeout expired does, without saying so), and serves TLS with a certificate signed
-by a CA made for the test.
+It counts the connections it accepted and closed, can close each one after its answer (as a
+server whose keep-alive timeout expired does, without saying so; at once, or a while later
+without reading what came meanwhile), and serves TLS with a certificate signed by a CA made
+for the test.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import datetime
 import ipaddress
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,11 +35,18 @@ class LoopbackServer:
     url: str
     connections: int = 0
     close_after_answer: bool = False
+    close_delay_s: float = 0.0
+    closed: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def accepted(self) -> None:
         with self._lock:
             self.connections += 1
+
+    def wait_closed(self, timeout_s: float = 5.0) -> None:
+        """Until the server has closed one more connection."""
+        if not self.closed.acquire(timeout=timeout_s):
+            raise TimeoutError("the server closed no connection")
 
 
 @dataclass(frozen=True)
@@ -97,9 +106,17 @@ def _builder(
     )
 
 
+class _Server(ThreadingHTTPServer):
+    state: LoopbackServer
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)
+        self.state.closed.release()
+
+
 @contextmanager
 def loopback_server(
-    *, tls: TestCa | None = None, close_after_answer: bool = False
+    *, tls: TestCa | None = None, close_after_answer: bool = False, close_delay_s: float = 0.0
 ) -> Iterator[LoopbackServer]:
     """A server on 127.0.0.1, stopped when the block ends."""
     server_state: dict[str, LoopbackServer] = {}
@@ -119,13 +136,15 @@ def loopback_server(
             self.end_headers()
             self.wfile.write(ACCEPTED)
             self.wfile.flush()
-            if server_state["server"].close_after_answer:
+            state = server_state["server"]
+            if state.close_after_answer:
+                time.sleep(state.close_delay_s)
                 self.close_connection = True
 
         def log_message(self, *_: Any) -> None:
             return
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd = _Server(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     if tls is not None:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -133,9 +152,11 @@ def loopback_server(
         httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     scheme = "https" if tls is not None else "http"
     state = LoopbackServer(
-        f"{scheme}://127.0.0.1:{httpd.server_address[1]}", close_after_answer=close_after_answer
+        f"{scheme}://127.0.0.1:{httpd.server_address[1]}",
+        close_after_answer=close_after_answer,
+        close_delay_s=close_delay_s,
     )
-    server_state["server"] = state
+    server_state["server"] = httpd.state = state
     thread = threading.Thread(target=httpd.serve_forever, daemon=True, name="loopback-http")
     thread.start()
     try:

@@ -33,6 +33,9 @@ class Headers(Protocol):
         ...
 
 
+Host = tuple[str, str, int | None]  # scheme, name, port: what a connection is kept for
+
+
 @dataclass(frozen=True, slots=True)
 class HttpAnswer:
     status_code: int
@@ -84,14 +87,16 @@ def _failure_name(exc: BaseException, names: tuple[tuple[type[BaseException], st
 
 class HttpClientTransport:
     """``http.client`` connections, kept alive, at most ``pool_size`` idle ones per host; no
-    retries or redirects of its own. TLS verifies the certificate and the host name.
+    redirects, and no retries but one: a kept-alive connection the server closed just as the
+    request went out (its idle timeout) is replaced and the request sent once more. TLS
+    verifies the certificate and the host name.
 
     Failures are named as ``requests`` names them, so messages do not depend on the transport.
     """
 
     def __init__(self, pool_size: int) -> None:
         self._pool_size = pool_size
-        self._idle: dict[tuple[str, str, int | None], list[HTTPConnection]] = {}
+        self._idle: dict[Host, list[HTTPConnection]] = {}
         self._lock = threading.Lock()
         self._tls: ssl.SSLContext | None = None
 
@@ -100,28 +105,18 @@ class HttpClientTransport:
     ) -> HttpAnswer:
         parts = urlsplit(url)
         host = (parts.scheme, parts.hostname or "", parts.port)
-        connection = self._connected(host, timeout[0])
+        target = f"{parts.path}?{parts.query}" if parts.query else parts.path or "/"
+        connection = self._idle_connection(host)
+        if connection is not None:
+            try:
+                return self._exchange(host, connection, target, body, headers, timeout)
+            except _ClosedBeforeAnswerError:
+                pass  # (binds, unbinds and queries all mean the same sent twice)
+        connection = self._new_connection(host, timeout[0])
         try:
-            connection.sock.settimeout(timeout[1])
-            target = f"{parts.path}?{parts.query}" if parts.query else parts.path or "/"
-            connection.request("POST", target, body=body, headers=headers)
-            response = connection.getresponse()
-            content = response.read()
-        except TimeoutError:
-            connection.close()
-            raise _timed_out(timeout) from None
-        except (http.client.HTTPException, OSError) as exc:
-            connection.close()
-            failures = (
-                (ssl.SSLError, "SSLError"),
-                (http.client.IncompleteRead, "ChunkedEncodingError"),
-            )
-            raise _unreachable(_failure_name(exc, failures)) from None
-        if response.will_close:
-            connection.close()
-        else:
-            self._put_back(host, connection)
-        return HttpAnswer(response.status, content, response.headers)
+            return self._exchange(host, connection, target, body, headers, timeout)
+        except _ClosedBeforeAnswerError:
+            raise _unreachable("ConnectionError") from None
 
     def close(self) -> None:
         with self._lock:
@@ -130,11 +125,37 @@ class HttpClientTransport:
         for connection in idle:
             connection.close()
 
-    def _connected(
-        self, host: tuple[str, str, int | None], connect_timeout: float
-    ) -> HTTPConnection:
-        """An idle connection the server has not closed, else a new one (connect failures and
-        timeouts: unreachable, as ``requests`` names them)."""
+    def _exchange(
+        self,
+        host: Host,
+        connection: HTTPConnection,
+        target: str,
+        body: bytes,
+        headers: dict[str, str],
+        timeout: tuple[float, float],
+    ) -> HttpAnswer:
+        """One request and its whole answer; the connection goes back to the pool after it."""
+        try:
+            connection.sock.settimeout(timeout[1])
+            connection.request("POST", target, body=body, headers=headers)
+            response = connection.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            connection.close()
+            raise _ClosedBeforeAnswerError from None
+        except (http.client.HTTPException, OSError) as exc:
+            raise _failure(connection, exc, timeout) from None
+        try:
+            content = response.read()
+        except (http.client.HTTPException, OSError) as exc:
+            raise _failure(connection, exc, timeout) from None
+        if response.will_close:
+            connection.close()
+        else:
+            self._put_back(host, connection)
+        return HttpAnswer(response.status, content, response.headers)
+
+    def _idle_connection(self, host: Host) -> HTTPConnection | None:
+        """An idle connection to ``host`` the server has not closed yet, if there is one."""
         with self._lock:
             idle = self._idle.get(host, [])
             while idle:
@@ -142,9 +163,14 @@ class HttpClientTransport:
                 if not _dropped(connection):
                     return connection
                 connection.close()
+        return None
+
+    def _new_connection(self, host: Host, connect_timeout: float) -> HTTPConnection:
+        """A connection to ``host`` (connect failures and timeouts: unreachable, as
+        ``requests`` names them)."""
         scheme, name, port = host
         if scheme == "https":
-            connection = http.client.HTTPSConnection(
+            connection: HTTPConnection = http.client.HTTPSConnection(
                 name, port, timeout=connect_timeout, context=self._tls_context()
             )
         else:
@@ -163,7 +189,7 @@ class HttpClientTransport:
         connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return connection
 
-    def _put_back(self, host: tuple[str, str, int | None], connection: HTTPConnection) -> None:
+    def _put_back(self, host: Host, connection: HTTPConnection) -> None:
         with self._lock:
             idle = self._idle.setdefault(host, [])
             if len(idle) < self._pool_size:
@@ -181,6 +207,21 @@ class HttpClientTransport:
                 ca_file = None
             self._tls = ssl.create_default_context(cafile=ca_file)
         return self._tls
+
+
+def _failure(
+    connection: HTTPConnection, exc: BaseException, timeout: tuple[float, float]
+) -> UpstreamTimeoutError | UpstreamUnavailableError:
+    """The connection closed, and what its failure means for the caller."""
+    connection.close()
+    if isinstance(exc, TimeoutError):
+        return _timed_out(timeout)
+    failures = ((ssl.SSLError, "SSLError"), (http.client.IncompleteRead, "ChunkedEncodingError"))
+    return _unreachable(_failure_name(exc, failures))
+
+
+class _ClosedBeforeAnswerError(Exception):
+    """The server closed the connection before a byte of its answer came back."""
 
 
 def _dropped(connection: HTTPConnection) -> bool:
