@@ -246,6 +246,7 @@ def test_invalid_base64_body_is_a_400(api: ApiFunctions) -> None:
     assert answer.body["error"]["message"] == "body: is not valid base64"
 
 
+DEEP_CURSOR = base64.urlsafe_b64encode(b"[" * 1500).decode()  # (within the 2,048 characters)
 GET_CASES = [
     ("get-account-tokens", {"account": "a"}, None),
     ("get-account-tokens", {"account": "x" * 101}, None),
@@ -265,6 +266,9 @@ GET_CASES = [
     ("get-account-tokens", {"account": "926@126.com"}, {"account_type": "\u0661"}),
     ("get-account-tokens", {"account": "926@126.com"}, {"account_type": "9" * 5000}),
     ("get-account-tokens", {"account": "926@126.com"}, {"app": "android\n"}),
+    ("get-account-bindings", {"account": "926@126.com"}, {"cursor": "bm90IGpzb24"}),
+    # a cursor of JSON nested deeper than the parser goes
+    ("get-account-bindings", {"account": "926@126.com"}, {"cursor": DEEP_CURSOR}),
 ]
 
 

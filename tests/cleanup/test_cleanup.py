@@ -187,6 +187,20 @@ def test_csv_headers_are_found_by_name_and_bad_headers_reported(
     )
 
 
+def test_a_line_nested_too_deep_to_parse_is_rejected_and_the_rest_queued(
+    s3: S3Client, bucket: str, bulk: BulkRig
+) -> None:
+    # GIVEN a JSON-lines manifest with a line of JSON nested deeper than the parser goes
+    lines = ['{"token": "tok-1"}', "[" * 100_000, '{"token": "tok-2"}']
+    s3.put_object(Bucket=bucket, Key="pending/deep.jsonl", Body="\n".join(lines).encode())
+    # WHEN the cleanup runs
+    summary = runner(s3, bulk, bucket).run()
+    # THEN that line is reported as not JSON, and the manifest is completed with the others
+    (done,) = summary.completed
+    assert done.rejected == [{"line": 2, "reason": "not valid JSON"}]
+    assert sorted(queued_items(bulk)) == ["tok-1", "tok-2"]
+
+
 def test_the_scheduled_handler_runs_the_cleanup(
     s3: S3Client,
     bucket: str,

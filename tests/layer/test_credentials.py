@@ -148,6 +148,7 @@ def test_unreachable_secrets_manager_is_a_retryable_credentials_error() -> None:
     ("value", "message"),
     [
         pytest.param("not json", "not valid JSON", id="not-json"),
+        pytest.param("[" * 100_000, "not valid JSON", id="nested-too-deep-to-parse"),
         pytest.param("[]", "must be a JSON object", id="not-an-object"),
         pytest.param(
             json.dumps({"access_id": ACCESS_ID}),

@@ -131,7 +131,7 @@ def parse_secret(raw: str | bytes | Mapping[str, Any]) -> AppSet:
     if isinstance(raw, str | bytes):
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # (nested deeper than the parser goes)
             raise SecretFormatError("the TPNS secret is not valid JSON") from None
     if not isinstance(data, Mapping):
         raise SecretFormatError("the TPNS secret must be a JSON object")

@@ -414,7 +414,7 @@ def decode_cursor(cursor: str | None, *, pk: str, prefix: str = "") -> Key | Non
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, RecursionError):
         raise BadCursorError("cursor: is not one this API handed out") from None
     if not (
         isinstance(key, dict)

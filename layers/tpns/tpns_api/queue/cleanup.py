@@ -328,7 +328,7 @@ class _Batch:
 def _json_item(text: str) -> Item:
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # (nested deeper than the parser goes)
         raise ValueError("not valid JSON") from None
     if not isinstance(data, dict):
         raise ValueError("must be a JSON object with 'account' or 'token'")
