@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tpns_account import (
@@ -102,18 +103,18 @@ class VerifyScheduler:
         )
 
 
+VERIFY_METRICS = (Metric.ITEMS_VERIFIED, Metric.ITEMS_UNVERIFIED, Metric.ITEMS_REPUSHED)
+
+
 @dataclass(slots=True)
 class VerifyReport:
-    verified: int = 0
-    unverified: int = 0
-    repushed: int = 0
+    """What verification found, by metric."""
+
+    tally: Counter[Metric] = field(default_factory=Counter)
 
     def counts(self) -> dict[str, int]:
-        return {
-            Metric.ITEMS_VERIFIED: self.verified,
-            Metric.ITEMS_UNVERIFIED: self.unverified,
-            Metric.ITEMS_REPUSHED: self.repushed,
-        }
+        """Every one of ``VERIFY_METRICS`` (0 when nothing counted it)."""
+        return {metric: self.tally[metric] for metric in VERIFY_METRICS}
 
 
 @dataclass
@@ -146,7 +147,7 @@ class Verifier:
         matched = [t for t in request.targets if t not in mismatched]
         unverified = mismatched if final else []
         if not final and mismatched:
-            report.repushed = len(mismatched)
+            report.tally[Metric.ITEMS_REPUSHED] = len(mismatched)
             fixes.send(self.client, request.app, deadline)
             self.scheduler.schedule(
                 request.op_id,
@@ -158,7 +159,8 @@ class Verifier:
                 # this request's targets); the job counts per item, not per message.
                 first_chunk=request.chunk,
             )
-        report.verified, report.unverified = len(matched), len(unverified)
+        report.tally[Metric.ITEMS_VERIFIED] = len(matched)
+        report.tally[Metric.ITEMS_UNVERIFIED] = len(unverified)
         self.ledger.record_verifications(
             app_key,
             [(t.key, request.op_id, True) for t in matched if t.kind == "token"]
@@ -192,7 +194,7 @@ class Verifier:
                 break
             try:
                 request = VerifyRequest.from_json(record.body)
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, RecursionError):
                 logger.error(
                     "verification message %s is not one; left to the DLQ", record.message_id
                 )
@@ -208,9 +210,7 @@ class Verifier:
                     failed.append(record.message_id)
                     continue
                 report = self.give_up(request, f"could not verify: {type(exc).__name__}")
-            total.verified += report.verified
-            total.unverified += report.unverified
-            total.repushed += report.repushed
+            total.tally.update(report.tally)
         return failed, total
 
     def give_up(self, request: VerifyRequest, reason: str) -> VerifyReport:
@@ -223,7 +223,7 @@ class Verifier:
             self.jobs.settle_verification(
                 request.job_id, [], [_unverified(t) for t in request.targets]
             )
-        return VerifyReport(unverified=len(request.targets))
+        return VerifyReport(Counter({Metric.ITEMS_UNVERIFIED: len(request.targets)}))
 
     def _tokens(
         self, app_key: str, app: str | None, targets: Sequence[Target], fixes: _Fixes, budget: float

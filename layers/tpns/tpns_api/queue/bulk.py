@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import KW_ONLY, dataclass, field
@@ -44,33 +45,32 @@ class DeadLetterSink(Protocol):
     def send(self, body: str, reason: str, attributes: dict[str, str]) -> None: ...
 
 
+BATCH_METRICS = (
+    Metric.MESSAGES,
+    Metric.MESSAGES_RETRIED,
+    Metric.MESSAGES_DEAD_LETTERED,
+    Metric.ITEMS_ACCEPTED,
+    Metric.ITEMS_FAILED,
+    Metric.ITEMS_SUPERSEDED,
+    Metric.ITEMS_DEAD_LETTERED,
+    Metric.UPSTREAM_CALLS,
+    Metric.UPSTREAM_RETRIES,
+    Metric.UPSTREAM_THROTTLES,
+)
+
+
 @dataclass(slots=True)
 class BulkReport:
+    """A batch's outcome: the messages to hand back, and its counts by metric."""
+
     failed_message_ids: list[str] = field(default_factory=list)
-    messages: int = 0
-    accepted: int = 0
-    failed: int = 0
-    superseded: int = 0
-    dead_lettered_messages: int = 0
-    dead_lettered_items: int = 0
-    retried_calls: int = 0
-    calls: int = 0
-    throttled: int = 0
+    tally: Counter[Metric] = field(default_factory=Counter)
 
     def counts(self) -> dict[str, int]:
-        """The batch's metrics."""
-        return {
-            Metric.MESSAGES: self.messages,
-            Metric.MESSAGES_RETRIED: len(self.failed_message_ids),
-            Metric.MESSAGES_DEAD_LETTERED: self.dead_lettered_messages,
-            Metric.ITEMS_ACCEPTED: self.accepted,
-            Metric.ITEMS_FAILED: self.failed,
-            Metric.ITEMS_SUPERSEDED: self.superseded,
-            Metric.ITEMS_DEAD_LETTERED: self.dead_lettered_items,
-            Metric.UPSTREAM_CALLS: self.calls,
-            Metric.UPSTREAM_RETRIES: self.retried_calls,
-            Metric.UPSTREAM_THROTTLES: self.throttled,
-        }
+        """The batch's metrics (every one of ``BATCH_METRICS``, 0 when nothing counted it)."""
+        counts: dict[str, int] = {metric: self.tally[metric] for metric in BATCH_METRICS}
+        counts[Metric.MESSAGES_RETRIED] = len(self.failed_message_ids)
+        return counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +130,7 @@ class BulkProcessor:
 
     def process(self, records: Sequence[Record], *, time_budget: float) -> BulkReport:
         """Every message, its calls all within ``time_budget`` (the batch's, not each one's)."""
-        report = BulkReport(messages=len(records))
+        report = BulkReport(tally=Counter({Metric.MESSAGES: len(records)}))
         if not records:
             return report
         deadline = Deadline.within(time_budget)
@@ -275,9 +275,9 @@ class BulkProcessor:
             return
         sent = handled.sent if not isinstance(handled, Never) else None
         if sent is not None:
-            report.calls += sent.calls
-            report.retried_calls += sent.retries
-            report.throttled += sent.throttled
+            report.tally[Metric.UPSTREAM_CALLS] += sent.calls
+            report.tally[Metric.UPSTREAM_RETRIES] += sent.retries
+            report.tally[Metric.UPSTREAM_THROTTLES] += sent.throttled
         if isinstance(handled, Redeliver) and record.receive_count < self.max_receive_count:
             logger.warning("bulk message %s: %s; redelivering", record.message_id, handled.reason)
             report.failed_message_ids.append(record.message_id)
@@ -298,7 +298,7 @@ class BulkProcessor:
         record = never.record
         if not self._dead_letter(record, record.body, never.reason, report):
             return
-        report.dead_lettered_messages += 1
+        report.tally[Metric.MESSAGES_DEAD_LETTERED] += 1
         if never.message is not None:
             outcome = _all_dead(never.message, never.reason)
             self._settle_job(never.message, outcome, report, redeliver=False)
@@ -336,13 +336,13 @@ class BulkProcessor:
             reason = f"{len(dead)} item(s) can never succeed; first: {dead[0][2]}"
             if not self._dead_letter(record, body, reason, report):
                 return
-            report.dead_lettered_items += len(dead)
+            report.tally[Metric.ITEMS_DEAD_LETTERED] += len(dead)
             failures += [
                 _failure(message, p, "dead_lettered", item, None, why) for p, item, why in dead
             ]
-        report.accepted += counts["accepted"]
-        report.failed += counts["failed"]
-        report.superseded += counts["superseded"]
+        report.tally[Metric.ITEMS_ACCEPTED] += counts["accepted"]
+        report.tally[Metric.ITEMS_FAILED] += counts["failed"]
+        report.tally[Metric.ITEMS_SUPERSEDED] += counts["superseded"]
         self._settle_job(message, (Counts(dead_lettered=len(dead), **counts), failures), report)
 
     def _settle_job(
