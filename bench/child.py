@@ -198,21 +198,22 @@ class _Capture:
         self.aws_calls = []
 
     def install(self) -> None:
-        from urllib3.connectionpool import HTTPConnectionPool
+        import http.client
 
-        original_urlopen = HTTPConnectionPool.urlopen
+        connection_class: Any = http.client.HTTPConnection
+        original_request = connection_class.request
 
-        def urlopen(pool: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-            if url.startswith("/v3/"):
+        def request(connection: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            if url.startswith("/v3/"):  # a TPNS call (the layer's transport is http.client)
                 body = kwargs.get("body", args[0] if args else None)
                 headers = kwargs.get("headers", args[1] if len(args) > 1 else None)
-                full = f"{pool.scheme}://{pool.host}:{pool.port}{url}"
+                scheme = "https" if isinstance(connection, http.client.HTTPSConnection) else "http"
+                full = f"{scheme}://{connection.host}:{connection.port}{url}"
                 self.request = (full, body, dict(headers or {}))
-            return original_urlopen(pool, method, url, *args, **kwargs)
+            return original_request(connection, method, url, *args, **kwargs)
 
-        pool_class: Any = HTTPConnectionPool
-        pool_class.urlopen = urlopen
-        self._undo.append(lambda: setattr(pool_class, "urlopen", original_urlopen))
+        connection_class.request = request
+        self._undo.append(lambda: setattr(connection_class, "request", original_request))
         import botocore.client
 
         client_class: Any = botocore.client.BaseClient
