@@ -9,8 +9,8 @@ from pathlib import Path
 import certifi
 import pytest
 
-from tests.support.http_server import loopback_server, make_ca
-from tpns_account import UpstreamUnavailableError
+from tests.support.http_server import full_listener, loopback_server, make_ca
+from tpns_account import UpstreamTimeoutError, UpstreamUnavailableError
 from tpns_account.transport import HttpClientTransport
 
 BATCH_PATH = "/v3/device/account/batchoperate"
@@ -69,6 +69,16 @@ def test_a_request_the_server_closed_its_connection_on_is_sent_again_on_a_new_on
     # THEN it is answered all the same, sent again on a new connection
     assert answer.status_code == 200
     assert server.connections == 2
+
+
+def test_a_server_that_never_accepts_the_connection_is_a_timeout() -> None:
+    # GIVEN a listener whose queue of connections is full, so a new one is never accepted
+    with full_listener() as port:
+        transport = HttpClientTransport(pool_size=4)
+        # WHEN the transport calls it, with a short connect timeout
+        # THEN it is a timeout, as requests reports a connect timeout
+        with pytest.raises(UpstreamTimeoutError):
+            transport.post(f"http://127.0.0.1:{port}{BATCH_PATH}", BODY, HEADERS, (0.3, 5.0))
 
 
 def test_a_certificate_no_trusted_ca_signed_is_refused(tmp_path: Path) -> None:

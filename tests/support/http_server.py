@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import socket
 import ssl
 import threading
 import time
@@ -164,3 +165,28 @@ def loopback_server(
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@contextmanager
+def full_listener() -> Iterator[int]:
+    """A port whose listener never accepts, its queue full: a new connection hangs."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    waiting: list[socket.socket] = []
+    try:
+        for _ in range(16):  # until the kernel's queue for it is full
+            client = socket.socket()
+            client.settimeout(0.2)
+            waiting.append(client)
+            try:
+                client.connect(listener.getsockname())
+            except TimeoutError:
+                break
+        else:
+            raise RuntimeError("the listener's queue never filled")
+        yield listener.getsockname()[1]
+    finally:
+        for client in waiting:
+            client.close()
+        listener.close()

@@ -97,7 +97,7 @@ def interpret(response: HttpAnswer) -> Envelope:
     status = response.status_code
     try:
         body: Any = json.loads(response.content) if response.content else None
-    except ValueError:
+    except (ValueError, RecursionError):  # (not JSON, or nested deeper than the parser goes)
         body = None
     code = envelope_code(body)
     if status == 429:

@@ -11,11 +11,13 @@ same failures with the same messages.
 from __future__ import annotations
 
 import http.client
+import logging
 import os
 import select
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from http.client import HTTPConnection
 from typing import TYPE_CHECKING, Any, Protocol
@@ -26,6 +28,8 @@ from tpns_account.errors import UpstreamTimeoutError, UpstreamUnavailableError
 if TYPE_CHECKING:
     import requests
 
+logger = logging.getLogger(__name__)
+
 
 class Headers(Protocol):
     def get(self, name: str, /) -> str | None:
@@ -33,7 +37,7 @@ class Headers(Protocol):
         ...
 
 
-Host = tuple[str, str, int | None]  # scheme, name, port: what a connection is kept for
+Host = tuple[str, str, int]  # scheme, name, port: what a connection is kept for
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +84,6 @@ def _unreachable(name: str) -> UpstreamUnavailableError:
     return UpstreamUnavailableError(f"could not reach TPNS ({name})")
 
 
-def _failure_name(exc: BaseException, names: tuple[tuple[type[BaseException], str], ...]) -> str:
-    """The name ``requests`` would give the failure (what the error messages say)."""
-    return next((name for kind, name in names if isinstance(exc, kind)), "ConnectionError")
-
-
 class HttpClientTransport:
     """``http.client`` connections, kept alive, at most ``pool_size`` idle ones per host; no
     redirects, and no retries but one: a kept-alive connection the server closed just as the
@@ -104,15 +103,23 @@ class HttpClientTransport:
         self, url: str, body: bytes, headers: dict[str, str], timeout: tuple[float, float]
     ) -> HttpAnswer:
         parts = urlsplit(url)
-        host = (parts.scheme, parts.hostname or "", parts.port)
+        default_port = 443 if parts.scheme == "https" else 80
+        host = (parts.scheme, parts.hostname or "", parts.port or default_port)
         target = f"{parts.path}?{parts.query}" if parts.query else parts.path or "/"
         connection = self._idle_connection(host)
         if connection is not None:
+            started = time.monotonic()
             try:
                 return self._exchange(host, connection, target, body, headers, timeout)
             except _ClosedBeforeAnswerError:
-                pass  # (binds, unbinds and queries all mean the same sent twice)
-        connection = self._new_connection(host, timeout[0])
+                # Binds, unbinds and queries mean the same sent twice; the second attempt
+                # gets what is left of the read timeout, so the call's deadline still holds.
+                left = timeout[1] - (time.monotonic() - started)
+                if left <= 0:
+                    raise _unreachable("ConnectionError") from None
+                logger.debug("TPNS closed a kept-alive connection; sending again on a new one")
+                timeout = (min(timeout[0], left), left)
+        connection = self._new_connection(host, timeout)
         try:
             return self._exchange(host, connection, target, body, headers, timeout)
         except _ClosedBeforeAnswerError:
@@ -147,7 +154,7 @@ class HttpClientTransport:
         try:
             content = response.read()
         except (http.client.HTTPException, OSError) as exc:
-            raise _failure(connection, exc, timeout) from None
+            raise _failure(connection, exc, timeout, reading=True) from None
         if response.will_close:
             connection.close()
         else:
@@ -165,18 +172,21 @@ class HttpClientTransport:
                 connection.close()
         return None
 
-    def _new_connection(self, host: Host, connect_timeout: float) -> HTTPConnection:
-        """A connection to ``host`` (connect failures and timeouts: unreachable, as
-        ``requests`` names them)."""
+    def _new_connection(self, host: Host, timeout: tuple[float, float]) -> HTTPConnection:
+        """A connection to ``host``, connected within ``timeout[0]`` (a failure: unreachable,
+        as ``requests`` names it; a timeout: timed out)."""
         scheme, name, port = host
         if scheme == "https":
             connection: HTTPConnection = http.client.HTTPSConnection(
-                name, port, timeout=connect_timeout, context=self._tls_context()
+                name, port, timeout=timeout[0], context=self._tls_context()
             )
         else:
-            connection = http.client.HTTPConnection(name, port, timeout=connect_timeout)
+            connection = http.client.HTTPConnection(name, port, timeout=timeout[0])
         try:
             connection.connect()
+        except TimeoutError:  # (connecting, or the TLS handshake)
+            connection.close()
+            raise _timed_out(timeout) from None
         except ssl.SSLError:
             connection.close()
             raise _unreachable("SSLError") from None
@@ -210,14 +220,20 @@ class HttpClientTransport:
 
 
 def _failure(
-    connection: HTTPConnection, exc: BaseException, timeout: tuple[float, float]
+    connection: HTTPConnection,
+    exc: BaseException,
+    timeout: tuple[float, float],
+    *,
+    reading: bool = False,
 ) -> UpstreamTimeoutError | UpstreamUnavailableError:
-    """The connection closed, and what its failure means for the caller."""
+    """The connection closed, and what its failure means for the caller (a broken answer is a
+    ``ChunkedEncodingError`` to ``requests``)."""
     connection.close()
     if isinstance(exc, TimeoutError):
         return _timed_out(timeout)
-    failures = ((ssl.SSLError, "SSLError"), (http.client.IncompleteRead, "ChunkedEncodingError"))
-    return _unreachable(_failure_name(exc, failures))
+    if isinstance(exc, ssl.SSLError):
+        return _unreachable("SSLError")
+    return _unreachable("ChunkedEncodingError" if reading else "ConnectionError")
 
 
 class _ClosedBeforeAnswerError(Exception):
@@ -229,8 +245,9 @@ def _dropped(connection: HTTPConnection) -> bool:
     sock = connection.sock
     if sock is None:
         return True
-    readable, _, _ = select.select([sock], [], [], 0)
-    return bool(readable)
+    poller = select.poll()  # (select.select fails on descriptors past 1023)
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 class RequestsTransport:

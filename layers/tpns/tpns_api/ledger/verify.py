@@ -194,7 +194,7 @@ class Verifier:
                 break
             try:
                 request = VerifyRequest.from_json(record.body)
-            except (ValueError, KeyError, TypeError, RecursionError):
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
                 logger.error(
                     "verification message %s is not one; left to the DLQ", record.message_id
                 )

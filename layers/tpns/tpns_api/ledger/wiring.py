@@ -50,9 +50,10 @@ class Ledger:
         *,
         turn: AbstractContextManager[object] | None = None,
     ) -> Iterator[Plan]:
-        """``plan`` a slice of ``RECORD_SLICE`` items at a time, as ``send`` asks for them, each
-        within ``turn``: the bulk function records one message's slice at a time, as recording
-        is DynamoDB-bound, while the calls of what is recorded already go out."""
+        """``plan`` a slice of ``RECORD_SLICE`` items at a time, as ``send`` asks for them
+        (after the calls of the slice before), each within ``turn``: the bulk function records
+        one message's slice at a time, as recording is DynamoDB-bound, while the other
+        messages' calls of what they recorded go out."""
         for start in range(0, len(operation.items), RECORD_SLICE):
             part = operation.with_items(operation.items[start : start + RECORD_SLICE])
             with turn or nullcontext():

@@ -177,8 +177,9 @@ class BulkProcessor:
     def _write(
         self, message: Message, operation: BatchOperation, app_key: str, deadline: Deadline
     ) -> Handled:
-        """Record (ledger on), send what the ledger says, and have it verified; recorded a
-        slice at a time, one message at a time, each slice sent while the next is recorded."""
+        """Record (ledger on), send what the ledger says, and have it verified. A slice is
+        recorded at a time, one message's at a time: while this message sends a slice, the
+        others record theirs."""
         record = message.record
         if self.ledger is None:
             plans: Plan | Iterator[Plan] = passthrough(operation)
