@@ -8,7 +8,6 @@ AppConfig, SSM and DynamoDB providers too (~2 ms of every cold start) for one ca
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -25,6 +24,7 @@ from tpns_account.errors import (
     SettingsError,
     UnknownAppError,
 )
+from tpns_account.validation import json_object
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -127,14 +127,18 @@ class StaticCredentials:
 
 def parse_secret(raw: str | bytes | Mapping[str, Any]) -> AppSet:
     """Read either documented secret shape; errors never quote the secret's content."""
-    data: Any = raw
-    if isinstance(raw, str | bytes):
+    not_object = "the TPNS secret must be a JSON object"
+    if isinstance(raw, Mapping):
+        data: Mapping[str, Any] = raw
+    elif isinstance(raw, str | bytes):
         try:
-            data = json.loads(raw)
-        except (ValueError, RecursionError):  # (nested deeper than the parser goes)
-            raise SecretFormatError("the TPNS secret is not valid JSON") from None
-    if not isinstance(data, Mapping):
-        raise SecretFormatError("the TPNS secret must be a JSON object")
+            data = json_object(
+                raw, not_json="the TPNS secret is not valid JSON", not_object=not_object
+            )
+        except ValueError as exc:
+            raise SecretFormatError(str(exc)) from None
+    else:
+        raise SecretFormatError(not_object)
     if "apps" in data:
         apps_raw = data["apps"]
         if not isinstance(apps_raw, Mapping) or not apps_raw:

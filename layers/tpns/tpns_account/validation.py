@@ -7,6 +7,7 @@ why; ``raise_if_any`` ends a stage.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from enum import IntEnum
 from typing import Any, TypeVar
@@ -27,6 +28,19 @@ class Missing:
 
 
 MISSING = Missing()
+
+
+def json_object(text: str | bytes, *, not_json: str, not_object: str) -> dict[str, Any]:
+    """``text`` parsed, if it is a JSON object; else ``ValueError(not_json)`` or
+    ``ValueError(not_object)``. JSON nested deeper than the parser goes is not JSON (the parser
+    raises ``RecursionError`` for it, which would pass every ``except ValueError``)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise ValueError(not_json) from None
+    if not isinstance(data, dict):
+        raise ValueError(not_object)
+    return data
 
 
 def kind(value: object) -> str:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from tpns_account import RequestValidationError
 from tpns_account.models import Account, parse_account, parse_token
+from tpns_account.validation import json_object
 from tpns_api.jobs.store import JobStore, NewJob
 from tpns_api.queue.sqs import MessageSender
 from tpns_api.telemetry import Metric
@@ -326,12 +327,11 @@ class _Batch:
 
 
 def _json_item(text: str) -> Item:
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):  # (nested deeper than the parser goes)
-        raise ValueError("not valid JSON") from None
-    if not isinstance(data, dict):
-        raise ValueError("must be a JSON object with 'account' or 'token'")
+    data = json_object(
+        text,
+        not_json="not valid JSON",
+        not_object="must be a JSON object with 'account' or 'token'",
+    )
     if ("token" in data) == ("account" in data):
         raise ValueError("must hold exactly one of 'account' or 'token'")
     if "token" in data:

@@ -28,7 +28,7 @@ from typing import Any, Final, Literal
 
 from tpns_account import BatchOperation, RequestValidationError
 from tpns_account.models import LIST_FIELDS, wire
-from tpns_account.validation import MISSING, invalid
+from tpns_account.validation import MISSING, invalid, json_object
 from tpns_api.errors import NeverSucceedsError
 from tpns_api.http import contract
 from tpns_api.queue.sqs import MAX_MESSAGE_BYTES
@@ -103,11 +103,13 @@ def records_of(event: Mapping[str, Any]) -> list[Record]:
 def parse_message(record: Record) -> Message:
     """Read either message form; split off invalid items instead of refusing the message."""
     try:
-        data = json.loads(record.body)
-    except (ValueError, RecursionError):
-        raise NeverSucceedsError("message body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise NeverSucceedsError("message body must be a JSON object")
+        data = json_object(
+            record.body,
+            not_json="message body is not valid JSON",
+            not_object="message body must be a JSON object",
+        )
+    except ValueError as exc:
+        raise NeverSucceedsError(str(exc)) from None
     data, kind = _unwrapped(data)
     present = [name for name in LIST_FIELDS if name in data]
     if len(present) != 1:
