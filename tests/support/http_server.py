@@ -51,7 +51,7 @@ class LoopbackServer:
 
 
 @dataclass(frozen=True)
-class TestCa:
+class LocalCa:
     """A CA's certificate file, and a server certificate and key it signed, as PEM files."""
 
     ca_file: Path
@@ -59,7 +59,7 @@ class TestCa:
     key_file: Path
 
 
-def make_ca(directory: Path, host: str) -> TestCa:
+def make_ca(directory: Path, host: str) -> LocalCa:
     """A CA and a certificate it signed for ``host`` (a DNS name or an IP address)."""
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -80,7 +80,7 @@ def make_ca(directory: Path, host: str) -> TestCa:
         .add_extension(x509.SubjectAlternativeName([alt]), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
-    paths = TestCa(directory / "ca.pem", directory / "cert.pem", directory / "key.pem")
+    paths = LocalCa(directory / "ca.pem", directory / "cert.pem", directory / "key.pem")
     paths.ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     paths.cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     paths.key_file.write_bytes(
@@ -117,7 +117,7 @@ class _Server(ThreadingHTTPServer):
 
 @contextmanager
 def loopback_server(
-    *, tls: TestCa | None = None, close_after_answer: bool = False, close_delay_s: float = 0.0
+    *, tls: LocalCa | None = None, close_after_answer: bool = False, close_delay_s: float = 0.0
 ) -> Iterator[LoopbackServer]:
     """A server on 127.0.0.1, stopped when the block ends."""
     server_state: dict[str, LoopbackServer] = {}
