@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tpns_account import BatchOperation, SettingsError
+from tpns_account.limits import MAX_ITEMS_PER_CALL
 
 if TYPE_CHECKING:
     # Imported where used: with LedgerMode off, a function never loads the ledger's modules.
@@ -22,9 +23,9 @@ if TYPE_CHECKING:
 LEDGER_TABLE = "LEDGER_TABLE"
 DEFAULT_VERIFY_DELAY_S = 30
 DEFAULT_VERIFY_ATTEMPTS = 3
-# Items recorded at a time by ``Ledger.plans``: a large message's first calls go out once its
-# first slice is recorded, not its last item (ten calls' worth).
-RECORD_SLICE = 200
+# Items recorded at a time by ``Ledger.plans``, ten calls' worth: a large message's first calls
+# go out once its first slice is recorded, not its last item.
+RECORD_SLICE = 10 * MAX_ITEMS_PER_CALL
 
 
 @dataclass
