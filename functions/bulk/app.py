@@ -4,7 +4,6 @@ messages that can never succeed, each message's outcome counted once in its job.
 from __future__ import annotations
 
 import os
-import sys
 from functools import cache
 from typing import Any
 
@@ -18,14 +17,6 @@ from tpns_api.ledger.wiring import exporter_from_env, ledger_from_env
 from tpns_api.queue.bulk import BulkProcessor, SqsDeadLetter
 from tpns_api.queue.messages import records_of
 from tpns_api.queue.sqs import MessageSender, max_receive_count
-
-# With the GIL's default switch interval (5 ms), a worker whose TPNS answer came back waits up to
-# that long behind one parsing or recording a message before it can send its next call; with 16
-# calls in flight that cost 2-3% of throughput (BENCHMARKS.md). Only in Lambda's own process:
-# a test or program importing this module keeps its interpreter as it was.
-GIL_SWITCH_INTERVAL_S = 0.001
-if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
 
 @cache
