@@ -173,8 +173,8 @@ class HttpClientTransport:
         return None
 
     def _new_connection(self, host: Host, timeout: tuple[float, float]) -> HTTPConnection:
-        """A connection to ``host``, connected within ``timeout[0]`` (a failure: unreachable,
-        as ``requests`` names it; a timeout: timed out)."""
+        """A connection to ``host``, connected within ``timeout[0]`` (failures as ``_failure``
+        names them)."""
         scheme, name, port = host
         if scheme == "https":
             connection: HTTPConnection = http.client.HTTPSConnection(
@@ -183,16 +183,9 @@ class HttpClientTransport:
         else:
             connection = http.client.HTTPConnection(name, port, timeout=timeout[0])
         try:
-            connection.connect()
-        except TimeoutError:  # (connecting, or the TLS handshake)
-            connection.close()
-            raise _timed_out(timeout) from None
-        except ssl.SSLError:
-            connection.close()
-            raise _unreachable("SSLError") from None
-        except OSError:
-            connection.close()
-            raise _unreachable("ConnectionError") from None
+            connection.connect()  # (the TLS handshake too, within the connect timeout)
+        except OSError as exc:
+            raise _failure(connection, exc, timeout) from None
         # http.client writes the headers and the body apart: without this, Nagle's algorithm
         # holds the body until the server acknowledges the headers (up to its delayed-ACK
         # timeout, 40 ms and more), as urllib3 and requests avoid by the same option.
