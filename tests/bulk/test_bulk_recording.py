@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from botocore.exceptions import EndpointConnectionError
+
 from tests.support.apps import ACCESS_ID
 from tests.support.bulk import BulkRig
 from tests.support.memory import Memory
@@ -84,3 +86,32 @@ def test_a_job_message_of_several_slices_counts_each_item_at_its_own_index(
     assert (counts.accepted, counts.superseded, counts.failed) == (349, 150, 1)
     failures, _ = jobs.failures("sliced", limit=10, cursor=None)
     assert [(f.index, f.token, f.outcome) for f in failures] == [(450, "s-00450", "failed")]
+
+
+def test_a_message_whose_ledger_fails_after_its_first_slice_is_redelivered_and_then_applied(
+    bulk: BulkRig, emulator: TpnsEmulator
+) -> None:
+    # GIVEN a two-slice message, and DynamoDB out of reach once TPNS got the first slice's calls
+    def unreachable_after_first_calls(**_: Any) -> None:
+        if emulator.stats.requests:
+            raise EndpointConnectionError(endpoint_url="http://dynamodb.invalid")
+
+    events = ledger_of(bulk).store.table.client.meta.events
+    events.register("before-send.dynamodb", unreachable_after_first_calls)
+    message = {
+        "operation": "bind",
+        "issued_at": ISSUED_AT,
+        "token_accounts": binds(2 * RECORD_SLICE),
+    }
+
+    # WHEN it is delivered
+    _, failed = bulk.invoke([message])
+
+    # THEN it is handed back to SQS, with only the first slice sent
+    assert failed == ["m0"]
+    assert len(emulator.bindings(ACCESS_ID)) == RECORD_SLICE
+    # AND once DynamoDB is back, its redelivery applies every item
+    events.unregister("before-send.dynamodb", unreachable_after_first_calls)
+    _, failed = bulk.invoke([message], receive_count=2)
+    assert failed == []
+    assert len(emulator.bindings(ACCESS_ID)) == 2 * RECORD_SLICE
