@@ -79,6 +79,17 @@ def test_a_server_that_never_accepts_the_connection_is_a_timeout(
         transport.post(f"http://127.0.0.1:{port}{BATCH_PATH}", BODY, HEADERS, (0.3, 5.0))
 
 
+def test_an_answer_cut_short_is_unreachable_named_as_requests_names_it(
+    transport: HttpClientTransport,
+) -> None:
+    # GIVEN a server whose answer stops halfway through the length it announced
+    # WHEN the transport calls it
+    # THEN TPNS is unreachable, the broken answer named as requests names it
+    broken = pytest.raises(UpstreamUnavailableError, match=r"\(ChunkedEncodingError\)")
+    with loopback_server(cut_answer_short=True) as server, broken:
+        transport.post(server.url + BATCH_PATH, BODY, HEADERS, TIMEOUT)
+
+
 def test_a_certificate_no_trusted_ca_signed_is_refused(
     tmp_path: Path, transport: HttpClientTransport
 ) -> None:

@@ -37,6 +37,7 @@ class LoopbackServer:
     connections: int = 0
     close_after_answer: bool = False
     close_delay_s: float = 0.0
+    cut_answer_short: bool = False
     closed: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -117,28 +118,33 @@ class _Server(ThreadingHTTPServer):
 
 @contextmanager
 def loopback_server(
-    *, tls: LocalCa | None = None, close_after_answer: bool = False, close_delay_s: float = 0.0
+    *,
+    tls: LocalCa | None = None,
+    close_after_answer: bool = False,
+    close_delay_s: float = 0.0,
+    cut_answer_short: bool = False,
 ) -> Iterator[LoopbackServer]:
-    """A server on 127.0.0.1, stopped when the block ends."""
-    server_state: dict[str, LoopbackServer] = {}
+    """A server on 127.0.0.1, stopped when the block ends; ``cut_answer_short``: each answer
+    announces its whole length, then stops halfway and the connection closes."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        server: _Server
 
         def setup(self) -> None:
-            server_state["server"].accepted()
+            self.server.state.accepted()
             super().setup()
 
         def do_POST(self) -> None:
+            state = self.server.state
             self.rfile.read(int(self.headers["Content-Length"]))
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(ACCEPTED)))
             self.end_headers()
-            self.wfile.write(ACCEPTED)
+            self.wfile.write(ACCEPTED[: len(ACCEPTED) // 2] if state.cut_answer_short else ACCEPTED)
             self.wfile.flush()
-            state = server_state["server"]
-            if state.close_after_answer:
+            if state.close_after_answer or state.cut_answer_short:
                 time.sleep(state.close_delay_s)
                 self.close_connection = True
 
@@ -156,8 +162,9 @@ def loopback_server(
         f"{scheme}://127.0.0.1:{httpd.server_address[1]}",
         close_after_answer=close_after_answer,
         close_delay_s=close_delay_s,
+        cut_answer_short=cut_answer_short,
     )
-    server_state["server"] = httpd.state = state
+    httpd.state = state
     thread = threading.Thread(target=httpd.serve_forever, daemon=True, name="loopback-http")
     thread.start()
     try:
