@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tpns_account import codes, defaults
@@ -51,6 +50,7 @@ from tpns_account.results import (
 )
 from tpns_account.signing import basic_headers, signature_headers
 from tpns_account.transport import RequestsTransport, Transport, new_transport
+from tpns_account.values import Value, field
 
 if TYPE_CHECKING:
     import requests
@@ -64,8 +64,7 @@ T = TypeVar("T")
 _ChunkOutcome = list[ItemAnswer | TpnsError] | TpnsError
 
 
-@dataclass
-class _Call:
+class _Call(Value, frozen=False):
     """One ``batch_operate`` or ``query``: its deadline, its pacing and what it cost."""
 
     app: str | None

@@ -12,7 +12,6 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tpns_account import defaults
@@ -25,6 +24,7 @@ from tpns_account.errors import (
     UnknownAppError,
 )
 from tpns_account.validation import json_object
+from tpns_account.values import Value, field
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -48,8 +48,7 @@ TRANSIENT_AWS_ERRORS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class AppCredentials:
+class AppCredentials(Value):
     """One TPNS app's AccessID and SecretKey; the key never shows in repr or str.
 
     ``endpoint`` is the app's own base URL when it sits in another access point than the
@@ -67,8 +66,7 @@ class AppCredentials:
     __str__ = __repr__
 
 
-@dataclass(frozen=True, slots=True)
-class AppSet:
+class AppSet(Value):
     """Every app of one secret, and which one serves requests that name none."""
 
     apps: Mapping[str, AppCredentials]

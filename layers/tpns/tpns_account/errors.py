@@ -8,9 +8,9 @@ SecretKey: messages are built from codes, field paths and names only.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from tpns_account import codes
+from tpns_account.values import Value
 
 
 class TpnsError(Exception):
@@ -28,8 +28,7 @@ class TpnsError(Exception):
         return codes.describe(self.code) if self.code is not None else None
 
 
-@dataclass(frozen=True, slots=True)
-class FieldIssue:
+class FieldIssue(Value):
     """One problem with one field of a request, e.g. ``token_accounts[3].token``."""
 
     field: str

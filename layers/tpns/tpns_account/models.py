@@ -1,7 +1,7 @@
 """Validated request models for TPNS batchoperate and query.
 
-Models are plain frozen dataclasses, not pydantic: validation runs on every request and the
-import runs on every cold start, so both stay in the standard library. A body is parsed once,
+Models are plain frozen value classes (``tpns_account.values``), not pydantic: validation runs
+on every request and the import runs on every cold start, so both stay cheap. A body is parsed once,
 straight into these models (``tpns_account.validation`` names every offending field).
 
 An account sent without an ``account_type`` stays without one: TPNS gets exactly what the
@@ -12,12 +12,12 @@ a type must be known, such as which accounts one token keeps.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Literal, TypeVar
 
 from tpns_account import limits
 from tpns_account.validation import Validator
+from tpns_account.values import Value, field
 
 Duplicates = Literal["reject", "merge"]
 ListField = Literal["token_accounts", "token_list", "account_list"]
@@ -56,8 +56,7 @@ QUERY_FIELD: dict[QueryType, ListField] = {
 BIND_TYPES = frozenset({OperatorType.APPEND, OperatorType.OVERRIDE})
 
 
-@dataclass(frozen=True, slots=True)
-class Account:
+class Account(Value):
     account: str
     account_type: int | None = None
 
@@ -73,8 +72,7 @@ class Account:
         return {"account": self.account, "account_type": self.account_type}
 
 
-@dataclass(frozen=True, slots=True)
-class TokenAccounts:
+class TokenAccounts(Value):
     token: str
     account_list: tuple[Account, ...]
 
@@ -100,8 +98,7 @@ class TokenAccounts:
 Item = TokenAccounts | str | Account
 
 
-@dataclass(frozen=True, slots=True)
-class BatchOperation:
+class BatchOperation(Value):
     """One logical bind/unbind, of any size; the payload builder splits it into TPNS calls."""
 
     operator_type: OperatorType
@@ -186,8 +183,7 @@ class BatchOperation:
         return _body(self.wire_operator_type, self.platform, self.list_field, self.items)
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
+class Query(Value):
     """One logical query, of any size."""
 
     operator_type: QueryType

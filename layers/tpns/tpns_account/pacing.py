@@ -7,10 +7,10 @@ import random
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from tpns_account.errors import SettingsError
+from tpns_account.values import Value, field
 
 #: ``shared``: one pace for every call the client makes (a bulk consumer's sustained rate);
 #: ``per_call``: each ``batch_operate``/``query`` paces only its own calls, so a request never
@@ -18,8 +18,7 @@ from tpns_account.errors import SettingsError
 Pacing = Literal["shared", "per_call"]
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class RetryPolicy(Value):
     """Exponential backoff with full jitter, bounded by attempts and by the caller's deadline.
 
     Throttling backs off from a larger base: hammering a throttled app only extends the

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from tpns_account.errors import SettingsError
 from tpns_account.limits import MAX_ITEMS_PER_CALL
 from tpns_account.models import BatchOperation, Query, TokenAccounts
+from tpns_account.values import Value, field
 
 BATCHOPERATE_PATH = "/v3/device/account/batchoperate"
 QUERY_PATH = "/v3/device/account/query"
 
 
-@dataclass(frozen=True, slots=True)
-class Chunk:
+class Chunk(Value):
     """One TPNS call: the serialised body (signed and sent as is) and its slice of the input."""
 
     path: str

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from tpns_account import codes
@@ -30,6 +29,7 @@ from tpns_account.errors import (
 from tpns_account.models import Account, Item, item_key
 from tpns_account.results import QueryItem, query_status
 from tpns_account.transport import HttpAnswer
+from tpns_account.values import Value
 
 MAX_ERR_MSG = 200
 _OK_CLASSES = (CodeClass.OK, CodeClass.PARTIAL, CodeClass.ITEM)
@@ -43,8 +43,7 @@ _ERROR_CLASSES: dict[CodeClass, type[UpstreamError]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ItemAnswer:
+class ItemAnswer(Value):
     """TPNS's word on one item: its code, the raw text of an unknown one, its query entry.
 
     ``assumed`` marks a code TPNS did not give per item (its ``result`` did not match the call).
@@ -56,8 +55,7 @@ class ItemAnswer:
     assumed: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
+class Envelope(Value):
     """An answer TPNS gave as a success (possibly with per-item failures)."""
 
     code: int

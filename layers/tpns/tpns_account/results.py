@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from tpns_account import codes
 from tpns_account.errors import TpnsError
 from tpns_account.models import Account, BatchOperation, Item, Query, item_key
+from tpns_account.values import Value, field
 
 ItemStatus = Literal["accepted", "failed", "error"]
 QueryStatus = Literal["found", "not_found", "failed", "error"]
@@ -44,8 +44,7 @@ class _Answered:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class ItemResult(_Answered):
+class ItemResult(Value, _Answered):
     """One input item's fate. ``accepted`` is TPNS's word: batchoperate applies asynchronously.
 
     ``failed`` is a permanent per-item refusal (``code`` says why); ``error`` means the call
@@ -77,8 +76,7 @@ def first_error(errors: Sequence[TpnsError]) -> TpnsError | None:
     return candidates[0] if candidates else None
 
 
-@dataclass(slots=True)
-class BatchResult:
+class BatchResult(Value, frozen=False):
     operation: BatchOperation
     items: list[ItemResult]
     warnings: list[str] = field(default_factory=list)
@@ -115,8 +113,7 @@ class BatchResult:
             raise ItemsFailedError(self.failed)
 
 
-@dataclass(frozen=True, slots=True)
-class QueryItem(_Answered):
+class QueryItem(Value, _Answered):
     index: int
     item: str | Account
     status: QueryStatus
@@ -127,8 +124,7 @@ class QueryItem(_Answered):
     error: TpnsError | None = None
 
 
-@dataclass(slots=True)
-class QueryResult:
+class QueryResult(Value, frozen=False):
     query: Query
     items: list[QueryItem]
     calls: int = 0

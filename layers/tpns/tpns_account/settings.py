@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from tpns_account import defaults
 from tpns_account.defaults import AuthScheme
 from tpns_account.endpoints import resolve_endpoint
 from tpns_account.errors import SettingsError
+from tpns_account.values import Value
 
 if TYPE_CHECKING:
     from tpns_account.client import TpnsClient
@@ -19,8 +19,7 @@ if TYPE_CHECKING:
 N = TypeVar("N", int, float)
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(Value):
     secret_id: str
     endpoint: str = defaults.ENDPOINT
     auth: AuthScheme = defaults.AUTH

@@ -18,12 +18,12 @@ import socket
 import ssl
 import threading
 import time
-from dataclasses import dataclass
 from http.client import HTTPConnection
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from tpns_account.errors import UpstreamTimeoutError, UpstreamUnavailableError
+from tpns_account.values import Value
 
 if TYPE_CHECKING:
     import requests
@@ -40,8 +40,7 @@ class Headers(Protocol):
 Host = tuple[str, str, int]  # scheme, name, port: what a connection is kept for
 
 
-@dataclass(frozen=True, slots=True)
-class HttpAnswer:
+class HttpAnswer(Value):
     status_code: int
     content: bytes
     headers: Headers

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 from tpns_account import defaults
+from tpns_account.values import Value
 
 #: Whatever the invocation has left, upstream calls get at most this, and at least this floor.
 MIN_BUDGET_S = 0.5
 
 
-@dataclass(frozen=True, slots=True)
-class Deadline:
+class Deadline(Value):
     """A monotonic instant; ``budget()`` is what TPNS calls may still take."""
 
     at: float

@@ -9,11 +9,11 @@ where the ledger decided nothing should be sent.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Literal
 
 from tpns_account import BatchOperation, BatchResult, ItemResult, TpnsClient, TpnsError
 from tpns_account.results import first_error
+from tpns_account.values import Value, field
 from tpns_api.deadline import Deadline
 from tpns_api.ledger.plan import Plan, Send, Target
 
@@ -21,8 +21,7 @@ Status = Literal["accepted", "failed", "error", "superseded"]
 _RANK: dict[str, int] = {"accepted": 0, "failed": 1, "error": 2}
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(Value):
     """One item of the operation in hand, after its calls (if any)."""
 
     index: int
@@ -34,8 +33,7 @@ class Outcome:
         return self.result.error if self.result is not None else None
 
 
-@dataclass(slots=True)
-class Sent:
+class Sent(Value, frozen=False):
     """Every item's outcome, what the calls cost, and what TPNS's answers warned of."""
 
     operation: BatchOperation

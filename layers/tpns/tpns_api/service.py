@@ -8,10 +8,10 @@ sent), what TPNS gets is what the ledger says, and its verification is scheduled
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tpns_account import Settings, TpnsClient, defaults
+from tpns_account.values import Value
 from tpns_api.deadline import Deadline
 from tpns_api.errors import LedgerOffError, QueueUnavailableError
 from tpns_api.http.answers import ApiResponse, batch_answer, query_answer
@@ -27,8 +27,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class BindingService:
+class BindingService(Value, frozen=False):
     """bind / unbind / query over one long-lived client (one per process)."""
 
     client: TpnsClient

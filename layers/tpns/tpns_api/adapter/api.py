@@ -21,11 +21,11 @@ import gc
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aws_lambda_powertools.logging import correlation_paths
 
+from tpns_account.values import Value
 from tpns_api.adapter.events import document_answer, http_request, proxy_answer, request_id
 from tpns_api.adapter.observability import count, logger, metrics
 from tpns_api.adapter.routing import Routes
@@ -47,8 +47,7 @@ Handler = Callable[[dict[str, Any], "LambdaContext"], dict[str, Any]]
 RouteFunction = Callable[[R, Deadline, S], ApiResponse]
 
 
-@dataclass(frozen=True, slots=True)
-class _Route(Generic[R, S]):
+class _Route(Value, Generic[R, S]):
     parse: Callable[[HttpRequest, S], R]
     run: RouteFunction[R, S]
 
@@ -56,8 +55,7 @@ class _Route(Generic[R, S]):
         return self.run(self.parse(request, service), deadline, service)
 
 
-@dataclass(frozen=True, slots=True)
-class _Document:
+class _Document(Value):
     """A fixed document (the spec, the docs page, its assets): no service, no deadline."""
 
     serve: Callable[[HttpRequest], Document]

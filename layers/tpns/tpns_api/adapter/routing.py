@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from tpns_account.values import Value
 
 # Path segments as Powertools matches them: RFC 3986 unreserved/sub-delims, the characters API
 # Gateway decodes, and word characters; never "/", "?", "#", quotes or backticks.
@@ -20,8 +21,7 @@ _PARAMETER = re.compile(r"<(\w+)>")
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry(Generic[T]):
+class _Entry(Value, Generic[T]):
     method: str
     pattern: re.Pattern[str]
     target: T

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tpns_account import QueryResult
 from tpns_account.models import BIND_TYPES, OperatorType
 from tpns_account.results import item_fields
+from tpns_account.values import Value, field
 from tpns_api.telemetry import Metric
 
 if TYPE_CHECKING:
     from tpns_api.sending import Sent  # a query's answer never loads the sending path
 
 
-@dataclass(frozen=True, slots=True)
-class ApiResponse:
+class ApiResponse(Value):
     """One answer: status, JSON body, extra headers, and the metrics it accounts for."""
 
     status: int
@@ -25,8 +24,7 @@ class ApiResponse:
     counts: Mapping[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Document:
+class Document(Value):
     """A fixed, non-JSON answer (the spec, the docs page and its assets): 200, as text."""
 
     body: str

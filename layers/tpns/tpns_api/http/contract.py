@@ -14,7 +14,6 @@ import re
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol, get_args
 from urllib.parse import unquote
 
@@ -29,6 +28,7 @@ from tpns_account import (
 from tpns_account.errors import FieldIssue
 from tpns_account.models import BIND_TYPES, LIST_FIELDS, Account, Duplicates, ListField
 from tpns_account.validation import MISSING, Validator, invalid, kind
+from tpns_account.values import Value, field
 from tpns_api.errors import PayloadTooLargeError
 from tpns_api.http.request import HttpRequest
 
@@ -70,8 +70,7 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-@dataclass(frozen=True, slots=True)
-class BatchRequest:
+class BatchRequest(Value):
     """A bind or unbind; ``issued_at_ms`` is when the API received it (its ledger order)."""
 
     operation: BatchOperation
@@ -80,14 +79,12 @@ class BatchRequest:
     request_id: str = field(default_factory=lambda: f"request-{uuid.uuid4().hex}")
 
 
-@dataclass(frozen=True, slots=True)
-class QueryRequest:
+class QueryRequest(Value):
     query: Query
     app: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class JobRequest:
+class JobRequest(Value):
     operation: Operation
     batch: BatchOperation | None  # None: an export (it has no items)
     app: str | None

@@ -17,20 +17,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import aws_lambda_powertools
 
+from tpns_account.values import Value
 from tpns_api.http.answers import Document
 from tpns_api.http.request import HttpRequest
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
-@dataclass(frozen=True)
-class Asset:
+class Asset(Value):
     """One of Swagger UI's files, as Powertools ships it and as the API serves it."""
 
     route: str

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from tpns_account import (
@@ -28,6 +27,7 @@ from tpns_account import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
+from tpns_account.values import Value, field
 from tpns_api.errors import LedgerOffError, PayloadTooLargeError, QueueUnavailableError
 from tpns_api.http.answers import ApiResponse, error_body
 from tpns_api.jobs.idempotency import IdempotencyKeyInProgressError, IdempotencyKeyReusedError
@@ -52,8 +52,7 @@ def _no_headers(exc: BaseException) -> dict[str, str]:
     return {}
 
 
-@dataclass(frozen=True, slots=True)
-class Refusal:
+class Refusal(Value):
     """How one class of exception is answered."""
 
     status: int

@@ -6,11 +6,11 @@ Lists come in pages: ``limit`` (1-``MAX_PAGE``) items and an opaque ``cursor`` f
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Final
 
 from tpns_account import limits
 from tpns_account.validation import MISSING, Validator, invalid
+from tpns_account.values import Value
 from tpns_api.http.contract import NAME_PATTERN, NAME_RULE, parse_app, path_account, path_parameter
 from tpns_api.http.request import HttpRequest
 
@@ -21,8 +21,7 @@ CURSOR_REGEX: Final = rf"[A-Za-z0-9_-]{{1,2048}}{limits.END}"
 CURSOR_PATTERN: Final = re.compile(CURSOR_REGEX)
 
 
-@dataclass(frozen=True, slots=True)
-class JobLookup:
+class JobLookup(Value):
     """``GET /v1/jobs/{job_id}`` and its failures (a page of them)."""
 
     job_id: str
@@ -31,8 +30,7 @@ class JobLookup:
     base_path: str = ""  # the stage prefix the caller used, for the URLs answered
 
 
-@dataclass(frozen=True, slots=True)
-class BindingsLookup:
+class BindingsLookup(Value):
     """``GET /v1/tokens/{token}/bindings`` or ``GET /v1/accounts/{account}/bindings``."""
 
     app: str | None

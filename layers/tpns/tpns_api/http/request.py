@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+
+from tpns_account.values import Value, field
 
 
-@dataclass(frozen=True, slots=True)
-class HttpRequest:
+class HttpRequest(Value):
     """One request: its route's path parameters, query string, headers and raw body.
 
     ``received_at_ms`` is when the API received it (epoch milliseconds), the instant a bind or

@@ -15,9 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from tpns_account.values import Value
 from tpns_api.errors import BundleError
 from tpns_api.store.dynamo import ConditionFailedError, Item, Key, Table
 
@@ -37,8 +37,7 @@ class IdempotencyKeyInProgressError(BundleError):
 Begun = Literal["new", "replay", "resume"]
 
 
-@dataclass(frozen=True, slots=True)
-class Claim:
+class Claim(Value):
     """What to do with a request: ``new`` (do it under ``job_id``), ``resume`` (a first attempt
     died: finish it under its ``job_id`` and ``issued_at_ms``, so the parts it queued and those
     the retry queues are one operation, not a newer one), ``replay`` (answer ``answer`` again)."""
@@ -54,8 +53,7 @@ def key_of(scope: str, key: str) -> Key:
     return {"pk": f"IDEM#{digest}", "sk": "KEY"}
 
 
-@dataclass
-class IdempotencyStore:
+class IdempotencyStore(Value, frozen=False):
     table: Table
     clock: Callable[[], float]
 

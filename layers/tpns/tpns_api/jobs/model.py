@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final, Literal
+
+from tpns_account.values import Value, field
 
 JobState = Literal["queued", "running", "succeeded", "completed_with_failures", "failed"]
 FINAL_STATES: Final = frozenset({"succeeded", "completed_with_failures", "failed"})
@@ -28,8 +29,7 @@ def iso(epoch_s: float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch_s))
 
 
-@dataclass(frozen=True, slots=True)
-class Counts:
+class Counts(Value):
     accepted: int = 0
     failed: int = 0
     dead_lettered: int = 0
@@ -49,8 +49,7 @@ class Counts:
         return {name: getattr(self, name) for name in COUNTS}
 
 
-@dataclass(frozen=True, slots=True)
-class Failure:
+class Failure(Value):
     """One item that did not make it, with TPNS's code when TPNS refused it."""
 
     index: int
@@ -95,8 +94,7 @@ class Failure:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
+class Job(Value):
     """The job's record, read back."""
 
     job_id: str

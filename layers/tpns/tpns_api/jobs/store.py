@@ -19,9 +19,9 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from tpns_account.values import Value
 from tpns_api.errors import BundleError
 from tpns_api.jobs.model import COUNTS, Counts, Failure, Job, Source
 from tpns_api.store.dynamo import (
@@ -76,8 +76,7 @@ def verification_key(job_id: str, index: int) -> Key:
     return {"pk": f"JOB#{job_id}", "sk": f"I#{index:010d}"}
 
 
-@dataclass(frozen=True, slots=True)
-class Mark:
+class Mark(Value):
     """Something counted once: its marker, what it adds to the job, what is written with it."""
 
     key: Key
@@ -91,8 +90,7 @@ class Mark:
         return 1 + len(self.with_it)
 
 
-@dataclass(frozen=True, slots=True)
-class NewJob:
+class NewJob(Value):
     job_id: str
     operation: str
     operator_type: int | None
@@ -103,8 +101,7 @@ class NewJob:
     verifying: bool
 
 
-@dataclass
-class JobStore:
+class JobStore(Value, frozen=False):
     table: Table
     retention_days: int = DEFAULT_RETENTION_DAYS
     clock: Callable[[], float] = time.time

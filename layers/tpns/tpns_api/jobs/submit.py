@@ -14,11 +14,11 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
 from typing import Any
 
 from tpns_account import CredentialsProvider, SecretsManagerCredentials, Settings, SettingsError
 from tpns_account.validation import invalid
+from tpns_account.values import Value, replace
 from tpns_api.deadline import Deadline
 from tpns_api.errors import BundleError, QueueUnavailableError
 from tpns_api.http.answers import ApiResponse
@@ -41,8 +41,7 @@ class JobExistsError(BundleError):
     """The body names a ``job_id`` another job already has."""
 
 
-@dataclass
-class JobSubmitter:
+class JobSubmitter(Value, frozen=False):
     sender: MessageSender
     credentials: CredentialsProvider
     jobs: JobStore

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final, Literal
+
+from tpns_account.values import Value, field
 
 #: Older than any operation: what a backfill records (anything the bundle does later wins).
 BACKFILL_VERSION: Final = "0000000000000.backfill"
@@ -49,8 +50,7 @@ def marker_name(account: str, account_type: int) -> str:
     return f"m{account_type}_{digest}"
 
 
-@dataclass(frozen=True, slots=True)
-class TokenOp:
+class TokenOp(Value):
     """One operation on one token (an item of a bind, op 3, op 4, or a backfill)."""
 
     kind: TokenOpKind
@@ -60,8 +60,7 @@ class TokenOp:
     accounts: tuple[AccountKey, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class AccountVersion:
+class AccountVersion(Value):
     """An account of one account type, as an operation (its version and id) left it."""
 
     account: str
@@ -74,13 +73,11 @@ class AccountVersion:
         return (self.account, self.account_type)
 
 
-@dataclass(frozen=True, slots=True)
 class Cell(AccountVersion):
     """An account bound to a token for one account type, and the operation that bound it."""
 
 
-@dataclass(frozen=True, slots=True)
-class TokenChange:
+class TokenChange(Value):
     """What an operation did to a token's item.
 
     ``item`` is the new item (None: nothing to write); ``superseded`` the accounts (or, for a

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from tpns_account.values import Value
 from tpns_api.errors import NeverSucceedsError
 from tpns_api.jobs.model import Counts
 from tpns_api.jobs.store import JobStore
@@ -34,8 +34,7 @@ EXPORT_PREFIX: Final = "exports/"
 PAGE_ITEMS: Final = 1000
 
 
-@dataclass(frozen=True, slots=True)
-class ExportPage:
+class ExportPage(Value):
     """One page of an export, as its bulk-queue message carries it."""
 
     job_id: str
@@ -86,8 +85,7 @@ def object_key(app_key: str, job_id: str, part: int) -> str:
     return f"{EXPORT_PREFIX}{app_key}/{job_id}/part-{part:05d}.jsonl"
 
 
-@dataclass
-class Exporter:
+class Exporter(Value, frozen=False):
     ledger: LedgerStore
     jobs: JobStore
     s3: S3Client

@@ -13,9 +13,9 @@ Items of the ledger table (keys ``pk``, ``sk``), per TPNS app (its AccessID):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from tpns_account.values import Value
 from tpns_api.ledger.cells import AccountKey, AccountVersion, Cell, TokenOp
 from tpns_api.store.dynamo import Item, Key
 
@@ -40,8 +40,7 @@ def verification_key(app: str, token: str, op_id: str) -> Key:
     return {"pk": f"T#{app}#{token}", "sk": f"V#{op_id}"}
 
 
-@dataclass(frozen=True, slots=True)
-class Recorded:
+class Recorded(Value):
     """A token operation once in the ledger: what newer operations had decided, and what is
     now bound to the token (for a bind: what TPNS should hold)."""
 
@@ -51,13 +50,11 @@ class Recorded:
     bound: tuple[Cell, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
 class AccountUnbind(AccountVersion):
     """An op 5 of one account and type."""
 
 
-@dataclass(frozen=True, slots=True)
-class AccountUnbindRecorded:
+class AccountUnbindRecorded(Value):
     """An op 5 once in the ledger; ``newer_holders`` are tokens a later bind gave the account
     again (TPNS must keep those), ``older_holders`` those this op 5 unbinds."""
 
@@ -71,8 +68,7 @@ class AccountUnbindRecorded:
 BINDING_FIELDS = ("token", "account", "account_type", "issued_at", "state")
 
 
-@dataclass(frozen=True, slots=True)
-class Binding:
+class Binding(Value):
     """One bound account of a token, as the ledger's reads answer it."""
 
     token: str

@@ -9,16 +9,15 @@ DynamoDB code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from tpns_account import BatchOperation
+from tpns_account.values import Value, field, replace
 
 TargetKind = Literal["token", "account"]
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(Value):
     """What verification checks for one item: a token's accounts, or an account's tokens."""
 
     kind: TargetKind
@@ -27,16 +26,14 @@ class Target:
     index: int = 0  # the item's index in the operation
 
 
-@dataclass(frozen=True, slots=True)
-class Send:
+class Send(Value):
     """One call to make; ``origins[i]`` is the index of the item that ``items[i]`` serves."""
 
     operation: BatchOperation
     origins: tuple[int, ...]
 
 
-@dataclass(slots=True)
-class Plan:
+class Plan(Value, frozen=False):
     sends: list[Send] = field(default_factory=list)
     superseded: set[int] = field(default_factory=set)
     targets: list[Target] = field(default_factory=list)

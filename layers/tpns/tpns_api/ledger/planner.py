@@ -16,12 +16,12 @@ The accounts sent are the caller's own (an account given without a type stays wi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tpns_account import Account, BatchOperation, OperatorType, TokenAccounts
 from tpns_account.models import Item
 from tpns_account.payload import override_warnings
+from tpns_account.values import Value
 from tpns_api.ledger.cells import TokenOp
 from tpns_api.ledger.items import AccountUnbind, Recorded
 from tpns_api.ledger.plan import Plan, Send, Target
@@ -30,8 +30,7 @@ if TYPE_CHECKING:
     from tpns_api.ledger.store import LedgerStore
 
 
-@dataclass
-class Planner:
+class Planner(Value, frozen=False):
     ledger: LedgerStore
 
     def plan(self, app: str, operation: BatchOperation, version: str, op_id: str) -> Plan:

@@ -18,9 +18,9 @@ import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tpns_account.values import Value
 from tpns_api.ledger import cells
 from tpns_api.ledger.cells import AccountKey, Cell, TokenOp
 from tpns_api.ledger.items import (
@@ -55,8 +55,7 @@ ROUNDS = 8  # read-apply-write rounds before contention counts as unavailability
 QUERY_CONCURRENCY = 16  # an op 5 message queries this many accounts' partitions at once
 
 
-@dataclass
-class LedgerStore:
+class LedgerStore(Value, frozen=False):
     """The ledger of one table; every method takes the app's AccessID."""
 
     table: Table

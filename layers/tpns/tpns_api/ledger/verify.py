@@ -15,7 +15,6 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tpns_account import (
@@ -27,6 +26,7 @@ from tpns_account import (
     TpnsClient,
     TpnsError,
 )
+from tpns_account.values import Value, asdict, field
 from tpns_api.deadline import MIN_BUDGET_S, Deadline
 from tpns_api.errors import BundleError
 from tpns_api.ledger.cells import AccountKey, Cell
@@ -48,8 +48,7 @@ MAX_DELAY_S = 900  # SQS's longest message delay
 TARGETS_PER_MESSAGE = 500
 
 
-@dataclass(frozen=True, slots=True)
-class VerifyRequest:
+class VerifyRequest(Value):
     """One verification message: an operation's targets, at one attempt."""
 
     op_id: str
@@ -71,8 +70,7 @@ class VerifyRequest:
         return cls(targets=targets, **body)
 
 
-@dataclass
-class VerifyScheduler:
+class VerifyScheduler(Value, frozen=False):
     """Queues verification requests, delayed, on the verify queue."""
 
     sender: MessageSender
@@ -106,8 +104,7 @@ class VerifyScheduler:
 VERIFY_METRICS = (Metric.ITEMS_VERIFIED, Metric.ITEMS_UNVERIFIED, Metric.ITEMS_REPUSHED)
 
 
-@dataclass(slots=True)
-class VerifyReport:
+class VerifyReport(Value, frozen=False):
     """What verification found, by metric."""
 
     tally: Counter[Metric] = field(default_factory=Counter)
@@ -117,8 +114,7 @@ class VerifyReport:
         return {metric: self.tally[metric] for metric in VERIFY_METRICS}
 
 
-@dataclass
-class Verifier:
+class Verifier(Value, frozen=False):
     ledger: LedgerStore
     client: TpnsClient
     scheduler: VerifyScheduler

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tpns_account import BatchOperation, SettingsError
 from tpns_account.limits import MAX_ITEMS_PER_CALL
+from tpns_account.values import Value
 
 if TYPE_CHECKING:
     # Imported where used: with LedgerMode off, a function never loads the ledger's modules.
@@ -28,8 +28,7 @@ DEFAULT_VERIFY_ATTEMPTS = 3
 RECORD_SLICE = 10 * MAX_ITEMS_PER_CALL
 
 
-@dataclass
-class Ledger:
+class Ledger(Value, frozen=False):
     """The ledger and what writes to it: record, plan, and schedule verification."""
 
     store: LedgerStore

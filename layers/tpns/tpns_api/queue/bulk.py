@@ -15,13 +15,14 @@ import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import KW_ONLY, dataclass, field
+from dataclasses import KW_ONLY
 from typing import Any, Literal, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tpns_account import BatchOperation, CredentialsError, TpnsClient, UnknownAppError
 from tpns_account.models import wire
+from tpns_account.values import Value, field
 from tpns_api.deadline import Deadline
 from tpns_api.errors import BundleError, NeverSucceedsError
 from tpns_api.jobs.model import Counts, Failure
@@ -59,8 +60,7 @@ BATCH_METRICS = (
 )
 
 
-@dataclass(slots=True)
-class BulkReport:
+class BulkReport(Value, frozen=False):
     """A batch's outcome: the messages to hand back, and its counts by metric."""
 
     failed_message_ids: list[str] = field(default_factory=list)
@@ -73,19 +73,16 @@ class BulkReport:
         return counts
 
 
-@dataclass(frozen=True, slots=True)
-class _NotDone:
+class _NotDone(Value):
     record: Record
     reason: str
     message: Message | None = None  # parsed, its items are counted when it is dead-lettered
 
 
-@dataclass(frozen=True, slots=True)
 class Never(_NotDone):
     """The message can never succeed: to the DLQ as it is (its items, if parsed, counted)."""
 
 
-@dataclass(frozen=True, slots=True)
 class Redeliver(_NotDone):
     """The message may succeed later: back to the queue, nothing counted; on its last delivery,
     to the DLQ as it is, its items counted dead-lettered."""
@@ -93,8 +90,7 @@ class Redeliver(_NotDone):
     sent: Sent | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Done:
+class Done(Value):
     """The message's calls were made (or it had no valid item): settle every item."""
 
     record: Record
@@ -102,8 +98,7 @@ class Done:
     sent: Sent | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Exported:
+class Exported(Value):
     """A page of an export was written and counted (by the exporter)."""
 
     record: Record
@@ -112,8 +107,7 @@ class Exported:
 Handled = Never | Redeliver | Done | Exported
 
 
-@dataclass
-class BulkProcessor:
+class BulkProcessor(Value, frozen=False):
     """Processes one delivered batch of bulk messages (any number of items each)."""
 
     client: TpnsClient

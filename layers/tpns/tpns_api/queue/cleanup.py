@@ -22,12 +22,13 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import KW_ONLY, asdict, dataclass, field
+from dataclasses import KW_ONLY
 from typing import TYPE_CHECKING, Any
 
 from tpns_account import RequestValidationError
 from tpns_account.models import Account, parse_account, parse_token
 from tpns_account.validation import json_object
+from tpns_account.values import Value, asdict, field
 from tpns_api.jobs.store import JobStore, NewJob
 from tpns_api.queue.sqs import MessageSender
 from tpns_api.telemetry import Metric
@@ -46,8 +47,7 @@ STOP_MARGIN_S = 30.0
 READ_CHUNK = 1 << 16
 
 
-@dataclass
-class Checkpoint:
+class Checkpoint(Value, frozen=False):
     """Progress through one manifest; also the final report's content."""
 
     manifest: str
@@ -71,8 +71,7 @@ class Checkpoint:
             self.rejected.append({"line": line, "reason": reason})
 
 
-@dataclass
-class RunSummary:
+class RunSummary(Value, frozen=False):
     completed: list[Checkpoint] = field(default_factory=list)
     unfinished: list[Checkpoint] = field(default_factory=list)
 
@@ -97,8 +96,7 @@ class RunSummary:
         }
 
 
-@dataclass
-class CleanupRunner:
+class CleanupRunner(Value, frozen=False):
     """Works through the bucket's pending manifests while ``time_left()`` allows."""
 
     s3: S3Client

@@ -22,13 +22,13 @@ import json
 import re
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal
 
 from tpns_account import BatchOperation, RequestValidationError
 from tpns_account.models import LIST_FIELDS, wire
 from tpns_account.validation import MISSING, invalid, json_object
+from tpns_account.values import Value, field
 from tpns_api.errors import NeverSucceedsError
 from tpns_api.http import contract
 from tpns_api.queue.sqs import MAX_MESSAGE_BYTES
@@ -45,8 +45,7 @@ BACKFILL: Final = "backfill"
 MessageKind = Literal["write", "backfill"]
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
+class Record(Value):
     """One queue message, as the event source mapping delivers it."""
 
     message_id: str
@@ -55,8 +54,7 @@ class Record:
     sent_at_ms: int | None = None
 
 
-@dataclass(slots=True)
-class Message:
+class Message(Value, frozen=False):
     record: Record
     operation: BatchOperation | None  # None when every item was invalid
     app: str | None

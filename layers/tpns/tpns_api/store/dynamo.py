@@ -14,12 +14,12 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tpns_account.values import Value, field
 from tpns_api.errors import BundleError
 
 if TYPE_CHECKING:
@@ -77,8 +77,7 @@ class ConditionFailedError(BundleError):
         self.item = item
 
 
-@dataclass(frozen=True, slots=True)
-class Cancelled:
+class Cancelled(Value):
     """A transaction DynamoDB cancelled: which of its writes failed their condition."""
 
     failed: dict[int, Item | None] = field(default_factory=dict)
@@ -137,8 +136,7 @@ def from_item(item: Mapping[str, Any]) -> Item:
 # -- the table --------------------------------------------------------------------------------
 
 
-@dataclass
-class Table:
+class Table(Value, frozen=False):
     """One table (keys ``pk`` and ``sk``, both strings) through the low-level client."""
 
     client: DynamoDBClient
