@@ -193,3 +193,12 @@ def test_a_deep_copy_is_an_equal_frozen_value() -> None:
     assert copy == point and copy.label == "a"
     with pytest.raises(AttributeError):
         copy.x = 3
+
+
+def test_a_frozen_value_cannot_inherit_from_a_mutable_one() -> None:
+    # GIVEN / WHEN a frozen subclass of the mutable counter, THEN it is refused, as dataclasses
+    # refuse it (it would be hashable, yet assignable through its base)
+    with pytest.raises(TypeError, match="cannot inherit"):
+
+        class Frozen(Counter):
+            pass

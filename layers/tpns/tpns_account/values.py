@@ -146,9 +146,13 @@ class Value:
     __value_fields__: ClassVar[dict[str, Field]] = {}
     _key: ClassVar[Callable[[Any], Any]] = staticmethod(lambda value: ())
     _shown: ClassVar[tuple[str, ...]] = ()
+    __value_frozen__: ClassVar[bool | None] = None
 
     def __init_subclass__(cls, *, frozen: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if cls.__value_frozen__ not in (None, frozen):  # as dataclasses refuse it
+            raise TypeError(f"{cls.__qualname__}: frozen and mutable values cannot inherit")
+        cls.__value_frozen__ = frozen
         fields = {**cls.__value_fields__, **_own_fields(cls)}
         cls.__value_fields__ = fields
         compared = [name for name, spec in fields.items() if spec.compare]
