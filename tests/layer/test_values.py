@@ -263,3 +263,15 @@ def test_a_single_compared_field_that_is_nan_equals_itself() -> None:
     nan = float("nan")
     # WHEN / THEN it equals itself, as a dataclass (comparing tuples) does
     assert Measure(nan) == Measure(nan)
+
+
+def test_a_frozen_value_that_writes_its_own_eq_still_hashes_by_its_fields() -> None:
+    # GIVEN a frozen value with its own equality (Python would leave it without a hash)
+    class Named(Value):
+        name: str
+
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Named) and other.name.lower() == self.name.lower()
+
+    # WHEN / THEN it hashes by its fields, as a frozen dataclass does
+    assert hash(Named("a")) == hash(Named("a"))

@@ -215,6 +215,8 @@ class Value:
                 cls.__delattr__ = object.__delattr__  # type: ignore[method-assign]
             if own.get("__hash__") is None:
                 cls.__hash__ = None  # type: ignore[assignment]
+        elif "__eq__" in own and own.get("__hash__") is None:  # Python's None, not the class's
+            cls.__hash__ = Value.__hash__  # type: ignore[method-assign]  # as dataclasses do
 
     if not TYPE_CHECKING:  # so that mypy still refuses an attribute no class declares
 
