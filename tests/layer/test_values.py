@@ -275,3 +275,30 @@ def test_a_frozen_value_that_writes_its_own_eq_still_hashes_by_its_fields() -> N
 
     # WHEN / THEN it hashes by its fields, as a frozen dataclass does
     assert hash(Named("a")) == hash(Named("a"))
+
+
+def test_a_field_with_both_a_default_and_a_factory_is_refused() -> None:
+    # GIVEN / WHEN / THEN a field given both is refused, as dataclasses refuse it
+    with pytest.raises(ValueError, match="both"):
+        field(default=0, default_factory=int)  # type: ignore[call-overload]
+
+
+def test_a_field_left_out_of_init_without_a_default_is_refused() -> None:
+    # GIVEN / WHEN / THEN such a field could never be set: it is refused
+    with pytest.raises(ValueError, match="needs a default"):
+        field(init=False)
+
+
+def test_annotations_given_as_objects_mark_kw_only_and_class_vars_too() -> None:
+    # GIVEN a class whose annotations are objects, not text (a module without
+    # ``from __future__ import annotations``)
+    annotations = {"name": str, "_": KW_ONLY, "size": int, "LIMIT": ClassVar[int]}
+    built_class: Any = type(
+        "Built", (Value,), {"__annotations__": annotations, "size": 1, "LIMIT": 3}
+    )
+    # WHEN it is built by name
+    built = built_class("n", size=2)
+    # THEN size is keyword-only and LIMIT is no field
+    assert repr(built) == "Built(name='n', size=2)"
+    with pytest.raises(TypeError):
+        built_class("n", 2)

@@ -135,6 +135,8 @@ def _init(cls: type, fields: dict[str, Field]) -> Callable[..., None]:
             default, value = "_MISSING", f"_factory_{name}() if {name} is _MISSING else {name}"
             if not spec.init:
                 value = f"_factory_{name}()"
+        elif spec.required:
+            default, value = "", name
         else:
             namespace[f"_default_{name}"] = spec.default
             default, value = f"_default_{name}", (name if spec.init else f"_default_{name}")
@@ -156,14 +158,14 @@ def _init(cls: type, fields: dict[str, Field]) -> Callable[..., None]:
     return init
 
 
-def _fields_of(cls: type) -> dict[str, Field]:
+def _fields_of(cls: type[Value]) -> dict[str, Field]:
     """Every field of ``cls``: its Value bases' (in reverse MRO order, as dataclasses collect
     them), then its own, a redeclared one keeping its place."""
     fields: dict[str, Field] = {}
     for base in reversed(cls.__mro__[1:]):
         fields.update(base.__dict__.get("__value_own__", {}))
     own = _own_fields(cls)
-    cls.__value_own__ = own  # type: ignore[attr-defined]
+    cls.__value_own__ = own
     return {**fields, **own}
 
 
@@ -191,6 +193,7 @@ class Value:
 
     __slots__ = ()
     __value_fields__: ClassVar[dict[str, Field]] = {}
+    __value_own__: ClassVar[dict[str, Field]] = {}
     __value_frozen__: ClassVar[bool | None] = None
     _key: ClassVar[Callable[[Any], tuple[Any, ...]]] = staticmethod(lambda value: ())
     _shown: ClassVar[tuple[str, ...]] = ()
