@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import types
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -22,6 +23,7 @@ from tpns_account import (
     TpnsClient,
     UpstreamUnavailableError,
 )
+from tpns_account import client as client_module
 from tpns_emulator import TpnsEmulator
 
 
@@ -73,6 +75,23 @@ def test_retries_give_up_cleanly_at_the_deadline(
     # THEN the last transient error is raised, within the deadline, after several attempts
     assert elapsed < 0.6 + 0.3  # the deadline, plus the slack of one in-flight call
     assert caught.value.attempts >= 3
+
+
+def test_a_backoff_that_oversleeps_the_deadline_ends_with_tpns_last_error(
+    make_client: MakeClient, emulator: TpnsEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN TPNS keeps failing, and a host so busy that every backoff sleeps 0.5 s too long
+    client = make_client(retry=RetryPolicy(max_attempts=1000, base_delay=0.05, max_delay=0.2))
+    emulator.faults.add("http", status=503)
+    clock = types.SimpleNamespace(
+        monotonic=time.monotonic, sleep=lambda seconds: time.sleep(seconds + 0.5)
+    )
+    monkeypatch.setattr(client_module, "time", clock)
+    # WHEN binding with 0.3 s
+    with pytest.raises(RetryableError) as caught:
+        client.bind(tokens(1), time_budget=0.3)
+    # THEN the error is TPNS's 503, not a timeout the client made up for a call it never sent
+    assert isinstance(caught.value, UpstreamUnavailableError)
 
 
 def test_a_hang_never_outlives_the_deadline(

@@ -371,6 +371,8 @@ class TpnsClient:
             delay,
         )
         time.sleep(delay)
+        if time.monotonic() >= deadline:  # overslept (a busy host): TPNS's last answer is final
+            raise error
 
     # -- one HTTP call ------------------------------------------------------------------------
 
