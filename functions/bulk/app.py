@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tpns_account import Settings
+from tpns_api.adapter.coldstart import ends_cold_start
 from tpns_api.adapter.observability import count, logger, metrics
 from tpns_api.deadline import queue_batch_budget
 from tpns_api.jobs.wiring import jobs_from_env
@@ -37,6 +38,7 @@ def processor() -> BulkProcessor:
     )
 
 
+@ends_cold_start
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

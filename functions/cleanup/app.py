@@ -8,6 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tpns_api.adapter.coldstart import ends_cold_start
 from tpns_api.adapter.observability import count, logger, metrics
 from tpns_api.jobs.wiring import jobs_from_env
 from tpns_api.ledger.wiring import ledger_on
@@ -15,6 +16,7 @@ from tpns_api.queue.cleanup import CleanupRunner
 from tpns_api.queue.sqs import MessageSender
 
 
+@ends_cold_start
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -3,5 +3,11 @@
 
 ``api.Api`` owns an API function's request cycle (event → request → route → answer),
 ``events`` reads API Gateway's proxy events, ``routing`` matches paths, ``observability``
-holds the Powertools logger and metrics every function shares.
+holds the Powertools logger and metrics every function shares, ``coldstart`` keeps the cyclic
+collector out of the cold start: importing this package in a Lambda execution environment
+pauses it, before Powertools and boto3 load, until a handler's first invocation ends.
 """
+
+from tpns_api.adapter.coldstart import pause_collector
+
+pause_collector()

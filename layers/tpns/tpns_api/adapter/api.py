@@ -17,8 +17,6 @@ metrics, the proxy shape) happens here, once.
 
 from __future__ import annotations
 
-import gc
-import os
 import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -26,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from aws_lambda_powertools.logging import correlation_paths
 
 from tpns_account.values import Value
+from tpns_api.adapter.coldstart import ends_cold_start
 from tpns_api.adapter.events import document_answer, http_request, proxy_answer, request_id
 from tpns_api.adapter.observability import count, logger, metrics
 from tpns_api.adapter.routing import Routes
@@ -137,6 +136,7 @@ class Api(Generic[S]):
         failure is worth retrying (5xx, 429), so the invoker's retry policy applies.
         """
 
+        @ends_cold_start
         @logger.inject_lambda_context
         def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
             is_bridge = isinstance(event, dict) and "detail-type" in event
@@ -158,24 +158,13 @@ class Api(Generic[S]):
     def handler(self) -> Handler:
         """The Lambda handler: Powertools' context logging and metrics around ``handle``."""
 
+        @ends_cold_start
         @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
         @metrics.log_metrics
         def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             return self.handle(event, context)
 
-        _end_of_init()
         return lambda_handler
-
-
-def _end_of_init() -> None:
-    """In a Lambda execution environment, what the function module built at import lives as
-    long as the process: ``gc.freeze`` takes it out of the cyclic collector's sight, so the
-    first full collection (which CPython runs during the first request of a function this
-    size, when boto3 loads) walks only what came after, not every class and function of the
-    layer again. Elsewhere (tests, a program importing a handler) the collector is left alone.
-    """
-    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
-        gc.freeze()
 
 
 def _error_response(exc: BaseException, request: str | None) -> ApiResponse:
