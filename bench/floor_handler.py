@@ -1,7 +1,8 @@
 """The cold-start floor: the same work as the API functions with the standard library + boto3.
 
 Read the secret from Secrets Manager (boto3, as any Lambda would), parse the body, make one
-signed TPNS call with ``http.client`` (or, for ``/v1/jobs``, one SQS SendMessageBatch), answer.
+signed TPNS call with ``http.client`` (or, for ``/v1/jobs``, record the job in its DynamoDB
+table, so it can be watched, and queue it with one SQS SendMessageBatch), answer.
 No validation beyond what the call needs, no logging, no metrics: nothing can be cheaper and
 still do the job, so the real functions are measured as a multiple of this.
 """
@@ -59,6 +60,16 @@ def _tpns(path: str, body: dict[str, Any], app: str | None) -> dict[str, Any]:
 def _jobs(body: dict[str, Any]) -> dict[str, Any]:
     _app_credentials(body.get("app"))  # an unknown app is refused before queueing
     job_id = body.get("job_id") or os.urandom(16).hex()
+    boto3.client("dynamodb").put_item(
+        TableName=os.environ["JOBS_TABLE"],
+        Item={
+            "pk": {"S": f"JOB#{job_id}"},
+            "sk": {"S": "META"},
+            "state": {"S": "queued"},
+            "created_at": {"N": str(time.time())},
+        },
+        ConditionExpression="attribute_not_exists(pk)",
+    )
     message = json.dumps({**body, "job_id": job_id})
     sqs = boto3.client("sqs")
     sqs.send_message_batch(
