@@ -2,9 +2,9 @@
 bulk modes load this file beside it): calls per operation, items, the request units DynamoDB
 would bill, SQS's billed requests, and the time in each call.
 
-Standard library only at import (boto3 is imported when counting starts): the child loads it
-by path, never through the ``bench`` package, so nothing of the benchmark's shadows the
-handler's modules.
+Standard library only at import (the layer's AWS session is reached when counting starts):
+the child loads it by path, never through the ``bench`` package, so nothing of the
+benchmark's shadows the handler's modules.
 """
 
 from __future__ import annotations
@@ -21,24 +21,23 @@ class AwsCalls:
     """Every AWS call the handler makes while ``active``, per service and operation: calls,
     items, the request units DynamoDB would bill, SQS's billed requests, and time in the call.
 
-    botocore's ``before-call``/``after-call`` events on boto3's default session (the
-    functions' clients are made from it, after this is installed). DynamoDB request units
-    follow its pricing rules: a write is 1 unit per KB of item (2 in a transaction, condition
-    checks included), a read 1 per 4 KB (half for an eventually consistent one); an item's
-    size is its attribute names and values as DynamoDB sizes them. An update's unit counts the
-    item at 1 KB or less (``bench.ledger_calls`` reports the largest item the tables hold).
+    botocore's ``before-call``/``after-call`` events on the layer's one botocore session
+    (``tpns_account.aws``: the functions' clients are made from it, after this is installed).
+    DynamoDB request units follow its pricing rules: a write is 1 unit per KB of item (2 in a
+    transaction, condition checks included), a read 1 per 4 KB (half for an eventually
+    consistent one); an item's size is its attribute names and values as DynamoDB sizes them. An
+    update's unit counts the item at 1 KB or less (``bench.ledger_calls`` reports the largest
+    item the tables hold).
     """
 
     def __init__(self) -> None:
-        import boto3
+        from tpns_account import aws
 
         self.active = False
         self.calls: list[tuple[str, str, Any, Any, float]] = []
-        if boto3.DEFAULT_SESSION is None:
-            boto3.setup_default_session()
-        session: Any = boto3.DEFAULT_SESSION
-        session.events.register("before-call", self._before)
-        session.events.register("after-call", self._after)
+        session: Any = aws.session()  # its handlers take keyword arguments as botocore passes them
+        session.register("before-call", self._before)
+        session.register("after-call", self._after)
 
     def _before(self, model: Any, params: dict[str, Any], context: Any, **_: Any) -> None:
         if self.active and isinstance(context, dict):

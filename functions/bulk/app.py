@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tpns_account import Settings
+from tpns_account import Settings, aws
 from tpns_api.adapter.coldstart import ends_cold_start
 from tpns_api.adapter.observability import count, logger, metrics
 from tpns_api.deadline import queue_batch_budget
@@ -22,10 +22,8 @@ from tpns_api.queue.sqs import MessageSender, max_receive_count
 
 @cache
 def processor() -> BulkProcessor:
-    import boto3
-
     dead_letter = SqsDeadLetter(
-        MessageSender(boto3.client("sqs"), os.environ["DEAD_LETTER_QUEUE_URL"])
+        MessageSender(aws.client("sqs"), os.environ["DEAD_LETTER_QUEUE_URL"])
     )
     jobs, ledger = jobs_from_env(), ledger_from_env()
     return BulkProcessor(

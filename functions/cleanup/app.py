@@ -8,6 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tpns_account import aws
 from tpns_api.adapter.coldstart import ends_cold_start
 from tpns_api.adapter.observability import count, logger, metrics
 from tpns_api.jobs.wiring import jobs_from_env
@@ -20,11 +21,9 @@ from tpns_api.queue.sqs import MessageSender
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    import boto3
-
     runner = CleanupRunner(
-        boto3.client("s3"),
-        MessageSender(boto3.client("sqs"), os.environ["BULK_QUEUE_URL"]),
+        aws.client("s3"),
+        MessageSender(aws.client("sqs"), os.environ["BULK_QUEUE_URL"]),
         os.environ["CLEANUP_BUCKET"],
         time_left=lambda: context.get_remaining_time_in_millis() / 1000,
         jobs=jobs_from_env(),

@@ -1,7 +1,7 @@
 """TPNS account bindings: validated requests, a complete client, and credentials.
 
 A plain library, usable from any Python program; it knows TPNS, not Lambda. Importing it does
-not import boto3: Secrets Manager is reached only when a secret is first read.
+not import boto3 or botocore: Secrets Manager is reached only when a secret is first read.
 
     from tpns_account import TpnsClient, AppCredentials, TokenAccounts, Account
     client = TpnsClient(AppCredentials("1500001048", key), endpoint="guangzhou")

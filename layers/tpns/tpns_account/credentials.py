@@ -1,7 +1,8 @@
 """TPNS app credentials: static, or read from AWS Secrets Manager and cached.
 
-boto3 is imported only when a secret is first fetched, so importing this package stays cheap
-for code that never touches Secrets Manager. The secret is read with one boto3 client and kept
+botocore is imported only when a secret is first fetched, so importing this package stays
+cheap for code that never touches Secrets Manager. The secret is read with one client
+(``tpns_account.aws``: botocore's, as boto3's would be, without boto3's import) and kept
 for ``max_age`` seconds here, not through Powertools parameters: that package imports its
 AppConfig, SSM and DynamoDB providers too (~2 ms of every cold start) for one cached call.
 """
@@ -287,12 +288,11 @@ class SecretsManagerCredentials:
     def _client(self) -> SecretsManagerClient:
         with self._lock:
             if self._boto3_client is None:
-                import boto3
+                from tpns_account import aws
 
-                # The default session, not a new one: the process's other clients (SQS in
-                # jobs and bulk) then share its loaded service models; a second session
-                # would load them again (~15 ms of a cold start).
-                self._boto3_client = boto3.client("secretsmanager")
+                # The process's one session: its other clients (SQS in jobs and bulk) then
+                # share the service data it loaded (~15 ms of a cold start, each time).
+                self._boto3_client = aws.client("secretsmanager")
             return self._boto3_client
 
 

@@ -51,7 +51,7 @@ class JobSubmitter(Value, frozen=False):
     @classmethod
     def from_env(cls, clock: Callable[[], float] = time.time) -> JobSubmitter:
         """The jobs function's submitter, as the template wires it."""
-        import boto3
+        from tpns_account import aws
 
         settings = Settings.from_env()
         credentials = SecretsManagerCredentials(
@@ -61,7 +61,7 @@ class JobSubmitter(Value, frozen=False):
         if jobs is None:
             raise SettingsError("JOBS_TABLE is required by the jobs function")
         return cls(
-            MessageSender(boto3.client("sqs"), os.environ["BULK_QUEUE_URL"]),
+            MessageSender(aws.client("sqs"), os.environ["BULK_QUEUE_URL"]),
             credentials,
             jobs,
             IdempotencyStore(jobs.table, clock),

@@ -102,8 +102,7 @@ def ledger_from_env() -> Ledger | None:
     if not ledger_on():
         return None
     table_name = os.environ[LEDGER_TABLE].strip()
-    import boto3
-
+    from tpns_account import aws
     from tpns_api.ledger.store import LedgerStore
     from tpns_api.ledger.verify import VerifyScheduler
     from tpns_api.queue.sqs import MessageSender
@@ -113,7 +112,7 @@ def ledger_from_env() -> Ledger | None:
     if not queue_url:
         raise SettingsError("VERIFY_QUEUE_URL is required when LEDGER_TABLE is set")
     scheduler = VerifyScheduler(
-        MessageSender(boto3.client("sqs"), queue_url),
+        MessageSender(aws.client("sqs"), queue_url),
         _int("VERIFY_DELAY_S", DEFAULT_VERIFY_DELAY_S, 0, 900),
         _int("VERIFY_ATTEMPTS", DEFAULT_VERIFY_ATTEMPTS, 1, 20),
     )
@@ -136,10 +135,9 @@ def exporter_from_env(ledger: Ledger | None, jobs: JobStore | None) -> Exporter 
     queue_url = os.environ.get("BULK_QUEUE_URL", "").strip()
     if ledger is None or jobs is None or not bucket or not queue_url:
         return None
-    import boto3
-
+    from tpns_account import aws
     from tpns_api.ledger.export import Exporter
     from tpns_api.queue.sqs import MessageSender
 
-    sender = MessageSender(boto3.client("sqs"), queue_url)
-    return Exporter(ledger.store, jobs, boto3.client("s3"), bucket, sender)
+    sender = MessageSender(aws.client("sqs"), queue_url)
+    return Exporter(ledger.store, jobs, aws.client("s3"), bucket, sender)

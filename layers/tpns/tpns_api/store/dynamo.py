@@ -1,10 +1,10 @@
 """DynamoDB, as the bundle uses it: plain Python values, batches within limits, one error class.
 
-The low-level client is used (not boto3's resource layer, which costs a cold start and turns
-numbers into ``Decimal``); items are ``dict``s of ``str``, ``int``, ``bool``, ``None``, ``list``,
-``dict`` and ``set[str]``. Every call DynamoDB could not serve (throttled, unreachable, a
-conflict between transactions that retries did not clear) raises ``StoreUnavailableError``:
-the caller answers 503, or hands the message back for redelivery.
+The low-level client is used (``tpns_account.aws``: not boto3's resource layer, which costs a
+cold start and turns numbers into ``Decimal``); items are ``dict``s of ``str``, ``int``,
+``bool``, ``None``, ``list``, ``dict`` and ``set[str]``. Every call DynamoDB could not serve
+(throttled, unreachable, a conflict between transactions that retries did not clear) raises
+``StoreUnavailableError``: the caller answers 503, or hands the message back for redelivery.
 """
 
 from __future__ import annotations
@@ -364,11 +364,12 @@ def fan_out(call: Callable[[T], R], chunks: Sequence[T], concurrency: int = CONC
 def dynamodb_client() -> DynamoDBClient:
     """The functions' DynamoDB client: connections for concurrent batches, and no retries of
     botocore's own (``Table`` retries what may clear, with backoff, and says when it gives up)."""
-    import boto3
     from botocore.config import Config
 
+    from tpns_account import aws
+
     config = Config(max_pool_connections=POOL_CONNECTIONS, retries={"total_max_attempts": 1})
-    return boto3.client("dynamodb", config=config)
+    return aws.client("dynamodb", config=config)
 
 
 def _code(exc: ClientError) -> str:
