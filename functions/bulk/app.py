@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
 from tpns_account import Settings, aws
 from tpns_api.adapter.coldstart import ends_cold_start
@@ -18,6 +16,9 @@ from tpns_api.ledger.wiring import exporter_from_env, ledger_from_env
 from tpns_api.queue.bulk import BulkProcessor, SqsDeadLetter
 from tpns_api.queue.messages import records_of
 from tpns_api.queue.sqs import MessageSender, max_receive_count
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 @cache

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
 from tpns_account import aws
 from tpns_api.adapter.coldstart import ends_cold_start
@@ -15,6 +13,9 @@ from tpns_api.jobs.wiring import jobs_from_env
 from tpns_api.ledger.wiring import ledger_on
 from tpns_api.queue.cleanup import CleanupRunner
 from tpns_api.queue.sqs import MessageSender
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 @ends_cold_start

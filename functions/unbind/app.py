@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
 from tpns_api.adapter.api import Api
 from tpns_api.adapter.events import is_api_event
@@ -13,6 +11,9 @@ from tpns_api.http import contract
 from tpns_api.http.answers import ApiResponse
 from tpns_api.http.contract import BatchRequest
 from tpns_api.service import BindingService, binding_service
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 api = Api(binding_service)
 

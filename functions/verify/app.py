@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
 from tpns_account import Settings, SettingsError
 from tpns_api.adapter.coldstart import ends_cold_start
@@ -16,6 +14,9 @@ from tpns_api.ledger.verify import Verifier
 from tpns_api.ledger.wiring import ledger_from_env
 from tpns_api.queue.messages import records_of
 from tpns_api.queue.sqs import max_receive_count
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 @cache

@@ -168,6 +168,16 @@ def test_importing_a_handler_from_the_artifact_compiles_nothing(
     assert result["compiled"] == []
 
 
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_a_handler_imports_the_lambda_context_type_for_type_checking_only(
+    deployed: Path, function: str
+) -> None:
+    # WHEN the handler is imported from the deployed artifact
+    loaded = import_deployed(deployed / function, deployed / LAYER)["loaded"]
+    # THEN Powertools' typing module, which only annotates the handler, was not loaded
+    assert "aws_lambda_powertools.utilities.typing" not in loaded
+
+
 def test_a_handler_without_its_pyc_is_compiled_and_seen(deployed: Path) -> None:
     # WHEN bind's handler, stripped of its .pyc, is imported the same way
     result = import_deployed(deployed / "nopyc", deployed / LAYER)
