@@ -8,7 +8,8 @@ Modes:
   cold  import the handler, serve one request, record the monotonic time it answered and which
         modules were compiled from source on the way (none, when the shipped bytecode is used).
   warm  serve the same request many times; in the same process, post the same body with a bare
-        ``requests.Session`` (or boto3 SQS for jobs) as the baseline, interleaved in blocks.
+        ``requests.Session`` (for jobs, its AWS calls replayed with boto3) as the baseline,
+        interleaved in blocks.
   bulk  a small warm-up batch, then the big SQS batch; duration, CPU seconds, the answer.
         Any queue consumer (the verify function too) runs this way.
 

@@ -168,8 +168,8 @@ def phases_table(results: Results) -> list[str]:
         "",
         "*Start*: spawn until the interpreter runs the benchmark's child script; *import*: the "
         "handler module; *first request*: the handler's first answer (for the functions this "
-        "is where boto3 is imported: the layer reads the secret with boto3 on first use; the "
-        "floor imports boto3 at module top).",
+        "is where their AWS clients are made: the layer reads the secret with botocore on "
+        "first use and never imports boto3; the floor imports boto3 at module top).",
         "",
         "| function | handler: start | import | first request"
         " | floor: start | import | first request |",

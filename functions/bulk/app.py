@@ -8,7 +8,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from tpns_account import Settings, aws
-from tpns_api.adapter.coldstart import ends_cold_start
+from tpns_api.adapter.coldstart import resume_before_first_call
 from tpns_api.adapter.observability import count, logger, metrics
 from tpns_api.deadline import queue_batch_budget
 from tpns_api.jobs.wiring import jobs_from_env
@@ -37,7 +37,7 @@ def processor() -> BulkProcessor:
     )
 
 
-@ends_cold_start
+@resume_before_first_call
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

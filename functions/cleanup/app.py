@@ -7,7 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from tpns_account import aws
-from tpns_api.adapter.coldstart import ends_cold_start
+from tpns_api.adapter.coldstart import resume_before_first_call
 from tpns_api.adapter.observability import count, logger, metrics
 from tpns_api.jobs.wiring import jobs_from_env
 from tpns_api.ledger.wiring import ledger_on
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
-@ends_cold_start
+@resume_before_first_call
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -1,19 +1,23 @@
 """A function's cold start runs without the cyclic collector in a Lambda execution environment:
 importing it pauses the collector, and its first invocation, answered or failed, freezes what
-the cold start built and resumes it; anywhere else, importing a handler leaves it alone."""
+the cold start built and resumes it (an API function's once it has answered, a queue
+function's as it begins); anywhere else, importing a handler leaves it alone."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
 import pytest
 
 from tests.support.paths import LAYER_DIR, ROOT
+from tpns_api.adapter import coldstart
 
 API_FUNCTIONS = ("bind", "unbind", "query", "jobs")
 QUEUE_FUNCTIONS = ("bulk", "verify", "cleanup")
@@ -121,3 +125,41 @@ def test_importing_a_handler_elsewhere_leaves_the_collector_alone() -> None:
     assert state["imported"] == {"enabled": True, "frozen": 0}
     assert state["invoked"]["enabled"] is True
     assert state["invoked"]["frozen"] == 0
+
+
+@pytest.fixture
+def paused_collector(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process as a Lambda execution environment at import: the collector paused."""
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "tpns-test")
+    coldstart.pause_collector()
+    try:
+        yield
+    finally:
+        coldstart.resume_collector()
+        gc.unfreeze()  # the test process's objects back in the collector's sight
+        gc.enable()
+
+
+def _collecting_inside(
+    decorator: Callable[[Callable[[], bool]], Callable[[], bool]],
+) -> tuple[bool, bool]:
+    handler = decorator(gc.isenabled)
+    return handler(), gc.isenabled()
+
+
+@pytest.mark.usefixtures("paused_collector")
+def test_an_api_handler_serves_its_first_request_with_the_collector_paused() -> None:
+    # GIVEN the collector paused by the import
+    # WHEN a handler resuming it after its first call is invoked
+    inside, after = _collecting_inside(coldstart.resume_after_first_call)
+    # THEN the request ran paused, and the collector runs once it is answered
+    assert (inside, after) == (False, True)
+
+
+@pytest.mark.usefixtures("paused_collector")
+def test_a_queue_handler_works_its_first_batch_with_the_collector_running() -> None:
+    # GIVEN the collector paused by the import
+    # WHEN a handler resuming it before its first call is invoked
+    inside, after = _collecting_inside(coldstart.resume_before_first_call)
+    # THEN the batch already ran with the collector, as every later one does
+    assert (inside, after) == (True, True)

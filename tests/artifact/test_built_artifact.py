@@ -29,7 +29,7 @@ RUNTIME_MAGIC = (3495).to_bytes(2, "little") + b"\r\n"
 RUNTIME_CACHE_TAG = "cpython-311"
 UNCHECKED_HASH = 0b01  # PEP 552 flags: hash-based, do not check the source
 FUNCTIONS = ("BindFunction", "UnbindFunction", "QueryFunction", "JobsFunction")
-FUNCTIONS += ("BulkFunction", "CleanupFunction")
+FUNCTIONS += ("BulkFunction", "CleanupFunction", "VerifyFunction")
 LAYER = "TpnsLayer"
 
 

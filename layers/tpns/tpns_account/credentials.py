@@ -223,7 +223,7 @@ class SecretsManagerCredentials:
         _guard_botocore_logs()
         self.secret_id = secret_id
         self.max_age = max_age
-        self._boto3_client = boto3_client
+        self._secrets_client = boto3_client
         self._provider = provider
         self._lock = threading.Lock()
         self._refresh_lock = threading.Lock()
@@ -287,13 +287,13 @@ class SecretsManagerCredentials:
 
     def _client(self) -> SecretsManagerClient:
         with self._lock:
-            if self._boto3_client is None:
+            if self._secrets_client is None:
                 from tpns_account import aws
 
                 # The process's one session: its other clients (SQS in jobs and bulk) then
                 # share the service data it loaded (~15 ms of a cold start, each time).
-                self._boto3_client = aws.client("secretsmanager")
-            return self._boto3_client
+                self._secrets_client = aws.client("secretsmanager")
+            return self._secrets_client
 
 
 def _aws_error_code(exc: BaseException) -> str:

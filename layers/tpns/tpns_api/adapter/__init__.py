@@ -5,7 +5,8 @@
 ``events`` reads API Gateway's proxy events, ``routing`` matches paths, ``observability``
 holds the Powertools logger and metrics every function shares, ``coldstart`` keeps the cyclic
 collector out of the cold start: importing this package in a Lambda execution environment
-pauses it, before Powertools and boto3 load, until a handler's first invocation ends.
+pauses it, before Powertools and botocore load, until a handler resumes it (an API function's
+after its first request, a queue function's as its first batch begins).
 """
 
 from tpns_api.adapter.coldstart import pause_collector

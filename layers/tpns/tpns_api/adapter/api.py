@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from aws_lambda_powertools.logging import correlation_paths
 
 from tpns_account.values import Value
-from tpns_api.adapter.coldstart import ends_cold_start
+from tpns_api.adapter.coldstart import resume_after_first_call
 from tpns_api.adapter.events import document_answer, http_request, proxy_answer, request_id
 from tpns_api.adapter.observability import count, logger, metrics
 from tpns_api.adapter.routing import Routes
@@ -136,7 +136,7 @@ class Api(Generic[S]):
         failure is worth retrying (5xx, 429), so the invoker's retry policy applies.
         """
 
-        @ends_cold_start
+        @resume_after_first_call
         @logger.inject_lambda_context
         def lambda_handler(event: object, context: LambdaContext) -> dict[str, Any]:
             is_bridge = isinstance(event, dict) and "detail-type" in event
@@ -158,7 +158,7 @@ class Api(Generic[S]):
     def handler(self) -> Handler:
         """The Lambda handler: Powertools' context logging and metrics around ``handle``."""
 
-        @ends_cold_start
+        @resume_after_first_call
         @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
         @metrics.log_metrics
         def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -1,16 +1,21 @@
 """A function's cold start without the cyclic garbage collector.
 
-Importing a function (the layer, Powertools, boto3) and its first request (botocore's service
+Importing a function (the layer, Powertools, botocore) and its first request (botocore's service
 models and endpoint rules, decoded into some hundred thousand containers) allocate objects that
 live as long as the process. CPython's collector, counting those allocations, walks them again
 and again while they are being built, and frees nothing: tens of milliseconds of a cold start
 as shipped (a DynamoDB client takes three times as long to create with it; figures in
 ``BENCHMARKS.md``).
 
-So, in a Lambda execution environment only, importing ``tpns_api.adapter`` pauses the collector,
-and the end of the first invocation (``ends_cold_start``, on every handler of the bundle) freezes
-what was built (``gc.freeze``: out of every later collection's sight) and resumes it. What the
-first request leaves in reference cycles is frozen with the rest: a few tracebacks at most.
+So, in a Lambda execution environment only, importing ``tpns_api.adapter`` pauses the collector;
+every handler of the bundle then freezes what was built (``gc.freeze``: out of every later
+collection's sight) and resumes it, once:
+
+- an API function after its first request (``resume_after_first_call``): one request, whose
+  reference cycles (a few tracebacks at most) are frozen with the rest;
+- a queue function as its first batch begins (``resume_before_first_call``): a batch can run
+  for minutes and must be collected as it goes; only its import runs paused.
+
 Elsewhere (tests, a program importing a handler) the collector is left alone.
 """
 
@@ -50,7 +55,7 @@ def resume_collector() -> None:
         gc.enable()
 
 
-def ends_cold_start(handler: Callable[P, T]) -> Callable[P, T]:
+def resume_after_first_call(handler: Callable[P, T]) -> Callable[P, T]:
     """``handler``, resuming the collector once its first invocation answers or raises."""
 
     @functools.wraps(handler)
@@ -59,5 +64,16 @@ def ends_cold_start(handler: Callable[P, T]) -> Callable[P, T]:
             return handler(*args, **kwargs)
         finally:
             resume_collector()
+
+    return invocation
+
+
+def resume_before_first_call(handler: Callable[P, T]) -> Callable[P, T]:
+    """``handler``, resuming the collector as its first invocation begins."""
+
+    @functools.wraps(handler)
+    def invocation(*args: P.args, **kwargs: P.kwargs) -> T:
+        resume_collector()
+        return handler(*args, **kwargs)
 
     return invocation
