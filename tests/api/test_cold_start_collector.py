@@ -99,11 +99,13 @@ def test_the_first_invocation_freezes_the_cold_start_and_resumes_the_collector(
 
 
 @pytest.mark.parametrize("function", QUEUE_FUNCTIONS)
-def test_a_first_invocation_that_raises_still_resumes_the_collector(function: str) -> None:
+def test_a_queue_function_whose_first_invocation_raises_leaves_the_collector_running(
+    function: str,
+) -> None:
     # GIVEN a queue function without its configuration, so its first invocation raises
     # WHEN that invocation ends
     invoked = _import_and_invoke(function, in_lambda=True)["invoked"]
-    # THEN it raised, and the collector runs again all the same
+    # THEN it raised, and the collector runs all the same
     assert invoked["raised"] is not None
     assert invoked["enabled"] is True
 
@@ -163,3 +165,17 @@ def test_a_queue_handler_works_its_first_batch_with_the_collector_running() -> N
     inside, after = _collecting_inside(coldstart.resume_before_first_call)
     # THEN the batch already ran with the collector, as every later one does
     assert (inside, after) == (True, True)
+
+
+@pytest.mark.usefixtures("paused_collector")
+def test_an_api_handler_whose_first_request_raises_still_resumes_the_collector() -> None:
+    # GIVEN the collector paused by the import, and a handler whose first call raises
+    def failing() -> None:
+        raise RuntimeError("the first request failed")
+
+    handler = coldstart.resume_after_first_call(failing)
+    # WHEN it is invoked
+    with pytest.raises(RuntimeError):
+        handler()
+    # THEN the collector runs again all the same
+    assert gc.isenabled()

@@ -2,7 +2,7 @@
 
 boto3's client is botocore's; what boto3 adds (resources, S3 managed transfers) the bundle does
 not use, and importing it costs a cold start ~15 ms more than botocore alone (``s3transfer``,
-``multiprocessing``, ``concurrent.futures``; measured in ``BENCHMARKS.md``). One session, so
+``multiprocessing``...; measured in ``BENCHMARKS.md``). One session, so
 that every client of the process (Secrets Manager, DynamoDB, SQS, S3) shares the service data
 and credentials it has loaded; a session per client would load them again. botocore is
 imported on the first client, never with this module.

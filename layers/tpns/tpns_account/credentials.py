@@ -290,8 +290,8 @@ class SecretsManagerCredentials:
             if self._secrets_client is None:
                 from tpns_account import aws
 
-                # The process's one session: its other clients (SQS in jobs and bulk) then
-                # share the service data it loaded (~15 ms of a cold start, each time).
+                # The process's one session, which its other clients (DynamoDB, SQS) share:
+                # a session of its own would load botocore's service data again.
                 self._secrets_client = aws.client("secretsmanager")
             return self._secrets_client
 
