@@ -78,7 +78,10 @@ def test_retries_give_up_cleanly_at_the_deadline(
 
 
 def test_a_backoff_that_oversleeps_the_deadline_ends_with_tpns_last_error(
-    make_client: MakeClient, emulator: TpnsEmulator, monkeypatch: pytest.MonkeyPatch
+    make_client: MakeClient,
+    emulator: TpnsEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     # GIVEN TPNS keeps failing, and a host so busy that every backoff sleeps 0.5 s too long
     client = make_client(retry=RetryPolicy(max_attempts=1000, base_delay=0.05, max_delay=0.2))
@@ -92,6 +95,8 @@ def test_a_backoff_that_oversleeps_the_deadline_ends_with_tpns_last_error(
         client.bind(tokens(1), time_budget=0.3)
     # THEN the error is TPNS's 503, not a timeout the client made up for a call it never sent
     assert isinstance(caught.value, UpstreamUnavailableError)
+    # AND the client says it gave up, as it does when the next delay would not fit
+    assert any("gave up after" in record.getMessage() for record in caplog.records)
 
 
 def test_a_hang_never_outlives_the_deadline(

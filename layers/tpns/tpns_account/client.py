@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from tpns_account import codes, defaults
 from tpns_account.codes import CodeClass
@@ -359,10 +359,7 @@ class TpnsClient:
         )
         remaining = deadline - time.monotonic()
         if attempt >= self.retry.max_attempts or delay >= remaining:
-            logger.warning(
-                "TPNS call gave up after %d attempt(s): %s", attempt, type(error).__name__
-            )
-            raise error
+            _give_up(error, attempt)
         logger.info(
             "TPNS call failed (%s, code %s); retry %d in %.2fs",
             type(error).__name__,
@@ -372,7 +369,7 @@ class TpnsClient:
         )
         time.sleep(delay)
         if time.monotonic() >= deadline:  # overslept (a busy host): TPNS's last answer is final
-            raise error
+            _give_up(error, attempt)
 
     # -- one HTTP call ------------------------------------------------------------------------
 
@@ -423,6 +420,12 @@ class TpnsClient:
         if self.auth == "basic":
             return basic_headers(creds.access_id, creds.secret_key)
         return signature_headers(creds.access_id, creds.secret_key, body)
+
+
+def _give_up(error: RetryableError, attempt: int) -> NoReturn:
+    """No more retries: TPNS's last answer is the call's."""
+    logger.warning("TPNS call gave up after %d attempt(s): %s", attempt, type(error).__name__)
+    raise error
 
 
 def _settle(
