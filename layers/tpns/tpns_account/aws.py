@@ -21,21 +21,26 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
+# One lock for the session and every client made from it: a botocore session is not
+# thread-safe, and a process makes only a few clients.
 _lock = threading.Lock()
 _session: Session | None = None
-# A botocore session is not thread-safe: clients are made one at a time (a few per process).
-_creating = threading.Lock()
+
+
+def _the_session() -> Session:
+    """The session, made on first use (``_lock`` held)."""
+    global _session
+    if _session is None:
+        import botocore.session
+
+        _session = botocore.session.get_session()
+    return _session
 
 
 def session() -> Session:
     """The process's botocore session (its events are where a caller hooks every call)."""
-    global _session
     with _lock:
-        if _session is None:
-            import botocore.session
-
-            _session = botocore.session.get_session()
-        return _session
+        return _the_session()
 
 
 @overload
@@ -51,6 +56,5 @@ def client(service: Literal["s3"], config: Config | None = None) -> S3Client: ..
 def client(service: str, config: Config | None = None) -> object:
     """A client of ``service``, configured by the environment (region, credentials,
     ``AWS_ENDPOINT_URL``) as a boto3 client would be."""
-    made = session()
-    with _creating:
-        return made.create_client(service, config=config)
+    with _lock:
+        return _the_session().create_client(service, config=config)

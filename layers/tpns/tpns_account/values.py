@@ -42,7 +42,6 @@ class Field:
         init: bool = True,
         repr: bool = True,
         compare: bool = True,
-        kw_only: bool = False,
     ) -> None:
         if default is not _MISSING and default_factory is not None:
             raise ValueError("a field cannot have both a default and a default_factory")
@@ -53,7 +52,7 @@ class Field:
         self.init = init
         self.repr = repr
         self.compare = compare
-        self.kw_only = kw_only
+        self.kw_only = False  # set by a ``_: KW_ONLY`` marker before it
 
     @property
     def required(self) -> bool:
