@@ -193,10 +193,11 @@ class _FlakyItems(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def flaky_items() -> Iterator[tuple[str, list[Any]]]:
-    handler = type("Handler", (_FlakyItems,), {"bodies": []})
+    bodies: list[Any] = []  # this server's own, not shared with another test's
+    handler = type("Handler", (_FlakyItems,), {"bodies": bodies})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", handler.bodies
+    yield f"http://127.0.0.1:{server.server_address[1]}", bodies
     server.shutdown()
     server.server_close()
 
