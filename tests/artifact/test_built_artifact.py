@@ -28,8 +28,10 @@ from bench.template import Template
 RUNTIME_MAGIC = (3495).to_bytes(2, "little") + b"\r\n"
 RUNTIME_CACHE_TAG = "cpython-311"
 UNCHECKED_HASH = 0b01  # PEP 552 flags: hash-based, do not check the source
-FUNCTIONS = ("BindFunction", "UnbindFunction", "QueryFunction", "JobsFunction")
-FUNCTIONS += ("BulkFunction", "CleanupFunction", "VerifyFunction")
+FUNCTIONS = (
+    *("BindFunction", "UnbindFunction", "QueryFunction", "JobsFunction"),
+    *("BulkFunction", "CleanupFunction", "VerifyFunction"),
+)
 LAYER = "TpnsLayer"
 
 
